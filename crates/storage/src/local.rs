@@ -1,0 +1,227 @@
+//! The transaction manager shared by the local engines: optimistic concurrency
+//! control (commit-time validation of the keys a transaction read or wrote) and
+//! group commit, over any engine that offers snapshots and atomic batches.
+//!
+//! Commit protocol: under a short commit mutex, validate the transaction's keys
+//! against the sequence numbers of later commits, resolve counter deltas, hand the
+//! batch to the engine, record the written keys, then publish the new sequence
+//! number. Durability (the sync) happens after the mutex is released, shared by all
+//! waiting writers. Readers never take the mutex.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+
+use crate::group_sync::GroupSync;
+use crate::{decode_counter, Commit, Direction, EngineLimits, KeyRange, KvStore, ReadView, Result, ScanIter, StorageError, SyncWaiter, Transaction};
+
+/// A write handed to an engine: `None` deletes.
+pub type Write = (Vec<u8>, Option<Vec<u8>>);
+
+/// What an embedded engine must provide.
+pub trait LocalEngine: Send + Sync + 'static {
+    /// The engine's snapshot type.
+    type Snap: ReadView + 'static;
+    /// A consistent snapshot including at least every batch applied so far.
+    fn snapshot(&self) -> Self::Snap;
+    /// The latest value of a key (used under the commit mutex for counters).
+    fn get_latest(&self, key: &[u8]) -> Result<Option<Vec<u8>>>;
+    /// Applies a batch atomically (visible to new snapshots on return, not yet synced).
+    fn apply(&self, batch: Vec<Write>) -> Result<()>;
+    /// Makes every applied batch durable.
+    fn sync(&self) -> Result<()>;
+    /// The engine's limits.
+    fn limits(&self) -> EngineLimits;
+}
+
+/// When acknowledged writes reach stable storage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyncPolicy {
+    /// Every commit is synced before it is acknowledged (group commit shares syncs).
+    Always,
+    /// Commits reach the OS before they are acknowledged (they survive a process crash,
+    /// not a power loss); the engine syncs in the background.
+    Never,
+}
+
+/// How many written keys the conflict tracker remembers before it forgets the oldest.
+/// A transaction that began before the forgotten horizon conflicts conservatively.
+const TRACKED_KEYS: usize = 1 << 16;
+
+struct CommitState {
+    seq: u64,
+    last_write: HashMap<Vec<u8>, u64>,
+    history: VecDeque<(u64, Vec<Vec<u8>>)>,
+    /// Commits at or below this sequence number are no longer tracked.
+    horizon: u64,
+}
+
+struct Shared<E: LocalEngine> {
+    engine: E,
+    commit: Mutex<CommitState>,
+    committed: Arc<AtomicU64>,
+    sync: GroupSync,
+    policy: SyncPolicy,
+}
+
+/// A [`KvStore`] over a local engine.
+pub struct LocalStore<E: LocalEngine> {
+    shared: Arc<Shared<E>>,
+}
+
+impl<E: LocalEngine> LocalStore<E> {
+    /// Wraps an engine.
+    pub fn new(engine: E, policy: SyncPolicy) -> Self {
+        let committed = Arc::new(AtomicU64::new(0));
+        LocalStore {
+            shared: Arc::new(Shared {
+                engine,
+                commit: Mutex::new(CommitState { seq: 0, last_write: HashMap::new(), history: VecDeque::new(), horizon: 0 }),
+                sync: GroupSync::new(committed.clone()),
+                committed,
+                policy,
+            }),
+        }
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &E {
+        &self.shared.engine
+    }
+}
+
+impl<E: LocalEngine> SyncWaiter for Shared<E> {
+    fn wait_durable(&self, seq: u64) -> Result<()> {
+        self.sync.wait(seq, &|| self.engine.sync())
+    }
+}
+
+impl<E: LocalEngine> KvStore for LocalStore<E> {
+    fn snapshot(&self) -> Box<dyn ReadView + '_> {
+        Box::new(self.shared.engine.snapshot())
+    }
+
+    fn begin(&self) -> Box<dyn Transaction + '_> {
+        // Read the published sequence number before taking the snapshot: the snapshot
+        // then contains at least every commit up to `start`, so validation against
+        // later commits is sound (at worst conservative).
+        let start = self.shared.committed.load(Ordering::Acquire);
+        let snap = self.shared.engine.snapshot();
+        Box::new(LocalTxn {
+            shared: self.shared.clone(),
+            start,
+            snap,
+            reads: RefCell::new(HashSet::new()),
+            writes: BTreeMap::new(),
+            counters: Vec::new(),
+        })
+    }
+
+    fn limits(&self) -> EngineLimits {
+        self.shared.engine.limits()
+    }
+}
+
+struct LocalTxn<E: LocalEngine> {
+    shared: Arc<Shared<E>>,
+    start: u64,
+    snap: E::Snap,
+    reads: RefCell<HashSet<Vec<u8>>>,
+    writes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    counters: Vec<(Vec<u8>, i64)>,
+}
+
+impl<E: LocalEngine> ReadView for LocalTxn<E> {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        if let Some(w) = self.writes.get(key) {
+            return Ok(w.clone());
+        }
+        // Every read is part of the read set that commit validates.
+        self.reads.borrow_mut().insert(key.to_vec());
+        self.snap.get(key)
+    }
+
+    fn scan(&self, range: KeyRange, dir: Direction) -> ScanIter<'_> {
+        self.snap.scan(range, dir)
+    }
+}
+
+
+impl<E: LocalEngine> Transaction for LocalTxn<E> {
+    fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
+        self.writes.insert(key, Some(value));
+    }
+
+    fn delete(&mut self, key: Vec<u8>) {
+        self.writes.insert(key, None);
+    }
+
+    fn add_counter(&mut self, key: Vec<u8>, delta: i64) {
+        if delta != 0 {
+            self.counters.push((key, delta));
+        }
+    }
+
+    fn commit(self: Box<Self>) -> Result<Commit> {
+        let this = *self;
+        if this.writes.is_empty() && this.counters.is_empty() {
+            return Ok(Commit::durable());
+        }
+        let shared = this.shared.clone();
+        let seq = {
+            let mut st = shared.commit.lock();
+            let reads = this.reads.into_inner();
+            let touched = reads.iter().chain(this.writes.keys());
+            if this.start < st.horizon {
+                return Err(StorageError::Conflict);
+            }
+            for k in touched {
+                if st.last_write.get(k).is_some_and(|&s| s > this.start) {
+                    return Err(StorageError::Conflict);
+                }
+            }
+            let mut batch: Vec<(Vec<u8>, Option<Vec<u8>>)> = Vec::with_capacity(this.writes.len() + this.counters.len());
+            let mut written: Vec<Vec<u8>> = Vec::with_capacity(this.writes.len());
+            for (k, v) in this.writes {
+                written.push(k.clone());
+                batch.push((k, v));
+            }
+            // Counters: fold deltas per key, add them to the latest value.
+            let mut folded: BTreeMap<Vec<u8>, i64> = BTreeMap::new();
+            for (k, d) in this.counters {
+                *folded.entry(k).or_insert(0) += d;
+            }
+            for (k, d) in folded {
+                let cur = decode_counter(shared.engine.get_latest(&k)?.as_deref());
+                let next = cur.saturating_add(d);
+                batch.push((k, if next == 0 { None } else { Some(next.to_be_bytes().to_vec()) }));
+            }
+            shared.engine.apply(batch)?;
+            st.seq += 1;
+            let seq = st.seq;
+            for k in &written {
+                st.last_write.insert(k.clone(), seq);
+            }
+            st.history.push_back((seq, written));
+            while st.last_write.len() > TRACKED_KEYS {
+                let Some((old, keys)) = st.history.pop_front() else { break };
+                for k in keys {
+                    if st.last_write.get(&k) == Some(&old) {
+                        st.last_write.remove(&k);
+                    }
+                }
+                st.horizon = old;
+            }
+            shared.committed.store(seq, Ordering::Release);
+            seq
+        };
+        match shared.policy {
+            SyncPolicy::Always => Ok(Commit::pending(seq, shared)),
+            SyncPolicy::Never => Ok(Commit::durable()),
+        }
+    }
+}
+

@@ -1,0 +1,257 @@
+//! The engine-independent binary form of a stored item (format version 1).
+//!
+//! `version:u8` then a map: `count:varint` and per attribute `name` and `value`.
+//! A value is a tag byte then its payload; strings, binaries and numbers (in their
+//! canonical text) are `len:varint` + bytes; containers are `count:varint` + elements.
+
+use crate::number::Number;
+use crate::value::{AttributeValue, Item};
+
+/// Current item format version.
+pub const ITEM_FORMAT_VERSION: u8 = 1;
+
+/// A stored item that does not decode: a corrupted or foreign record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CorruptItem(pub &'static str);
+
+impl std::fmt::Display for CorruptItem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "corrupt stored item: {}", self.0)
+    }
+}
+
+impl std::error::Error for CorruptItem {}
+
+const T_S: u8 = 1;
+const T_N: u8 = 2;
+const T_B: u8 = 3;
+const T_FALSE: u8 = 4;
+const T_TRUE: u8 = 5;
+const T_NULL: u8 = 6;
+const T_M: u8 = 7;
+const T_L: u8 = 8;
+const T_SS: u8 = 9;
+const T_NS: u8 = 10;
+const T_BS: u8 = 11;
+
+/// Encodes an item.
+pub fn encode_item(item: &Item) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64);
+    out.push(ITEM_FORMAT_VERSION);
+    put_map(item, &mut out);
+    out
+}
+
+/// Decodes an item written by [`encode_item`].
+pub fn decode_item(mut b: &[u8]) -> Result<Item, CorruptItem> {
+    match b.first() {
+        Some(&ITEM_FORMAT_VERSION) => b = &b[1..],
+        _ => return Err(CorruptItem("unknown item format version")),
+    }
+    let item = get_map(&mut b)?;
+    if !b.is_empty() {
+        return Err(CorruptItem("trailing bytes"));
+    }
+    Ok(item)
+}
+
+fn put_varint(mut v: usize, out: &mut Vec<u8>) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+fn put_bytes(b: &[u8], out: &mut Vec<u8>) {
+    put_varint(b.len(), out);
+    out.extend_from_slice(b);
+}
+
+fn put_map(m: &Item, out: &mut Vec<u8>) {
+    put_varint(m.len(), out);
+    for (k, v) in m {
+        put_bytes(k.as_bytes(), out);
+        put_value(v, out);
+    }
+}
+
+fn put_value(v: &AttributeValue, out: &mut Vec<u8>) {
+    match v {
+        AttributeValue::S(s) => {
+            out.push(T_S);
+            put_bytes(s.as_bytes(), out);
+        }
+        AttributeValue::N(n) => {
+            out.push(T_N);
+            put_bytes(n.to_string().as_bytes(), out);
+        }
+        AttributeValue::B(b) => {
+            out.push(T_B);
+            put_bytes(b, out);
+        }
+        AttributeValue::Bool(b) => out.push(if *b { T_TRUE } else { T_FALSE }),
+        AttributeValue::Null => out.push(T_NULL),
+        AttributeValue::M(m) => {
+            out.push(T_M);
+            put_map(m, out);
+        }
+        AttributeValue::L(l) => {
+            out.push(T_L);
+            put_varint(l.len(), out);
+            for v in l {
+                put_value(v, out);
+            }
+        }
+        AttributeValue::SS(s) => {
+            out.push(T_SS);
+            put_varint(s.len(), out);
+            for x in s {
+                put_bytes(x.as_bytes(), out);
+            }
+        }
+        AttributeValue::NS(s) => {
+            out.push(T_NS);
+            put_varint(s.len(), out);
+            for x in s {
+                put_bytes(x.to_string().as_bytes(), out);
+            }
+        }
+        AttributeValue::BS(s) => {
+            out.push(T_BS);
+            put_varint(s.len(), out);
+            for x in s {
+                put_bytes(x, out);
+            }
+        }
+    }
+}
+
+fn get_u8(b: &mut &[u8]) -> Result<u8, CorruptItem> {
+    let (&first, rest) = b.split_first().ok_or(CorruptItem("truncated"))?;
+    *b = rest;
+    Ok(first)
+}
+
+fn get_varint(b: &mut &[u8]) -> Result<usize, CorruptItem> {
+    let mut v: usize = 0;
+    for shift in (0..64).step_by(7) {
+        let byte = get_u8(b)?;
+        v |= ((byte & 0x7F) as usize) << shift;
+        if byte & 0x80 == 0 {
+            return Ok(v);
+        }
+    }
+    Err(CorruptItem("varint too long"))
+}
+
+fn get_bytes<'a>(b: &mut &'a [u8]) -> Result<&'a [u8], CorruptItem> {
+    let n = get_varint(b)?;
+    if n > b.len() {
+        return Err(CorruptItem("truncated"));
+    }
+    let (head, rest) = b.split_at(n);
+    *b = rest;
+    Ok(head)
+}
+
+fn get_string(b: &mut &[u8]) -> Result<String, CorruptItem> {
+    String::from_utf8(get_bytes(b)?.to_vec()).map_err(|_| CorruptItem("invalid UTF-8"))
+}
+
+fn get_number(b: &mut &[u8]) -> Result<Number, CorruptItem> {
+    let s = std::str::from_utf8(get_bytes(b)?).map_err(|_| CorruptItem("invalid number"))?;
+    Number::parse(s).map_err(|_| CorruptItem("invalid number"))
+}
+
+fn get_count(b: &mut &[u8]) -> Result<usize, CorruptItem> {
+    let n = get_varint(b)?;
+    // Every element takes at least one byte: a larger count is corrupt, and checking
+    // it first keeps a corrupt count from reserving unbounded memory.
+    if n > b.len() {
+        return Err(CorruptItem("count larger than the record"));
+    }
+    Ok(n)
+}
+
+fn get_map(b: &mut &[u8]) -> Result<Item, CorruptItem> {
+    let n = get_count(b)?;
+    let mut m = Item::new();
+    for _ in 0..n {
+        let k = get_string(b)?;
+        let v = get_value(b)?;
+        m.insert(k, v);
+    }
+    Ok(m)
+}
+
+fn get_value(b: &mut &[u8]) -> Result<AttributeValue, CorruptItem> {
+    Ok(match get_u8(b)? {
+        T_S => AttributeValue::S(get_string(b)?),
+        T_N => AttributeValue::N(get_number(b)?),
+        T_B => AttributeValue::B(get_bytes(b)?.to_vec()),
+        T_FALSE => AttributeValue::Bool(false),
+        T_TRUE => AttributeValue::Bool(true),
+        T_NULL => AttributeValue::Null,
+        T_M => AttributeValue::M(get_map(b)?),
+        T_L => {
+            let n = get_count(b)?;
+            let mut l = Vec::with_capacity(n);
+            for _ in 0..n {
+                l.push(get_value(b)?);
+            }
+            AttributeValue::L(l)
+        }
+        T_SS => {
+            let n = get_count(b)?;
+            AttributeValue::SS((0..n).map(|_| get_string(b)).collect::<Result<_, _>>()?)
+        }
+        T_NS => {
+            let n = get_count(b)?;
+            AttributeValue::NS((0..n).map(|_| get_number(b)).collect::<Result<_, _>>()?)
+        }
+        T_BS => {
+            let n = get_count(b)?;
+            AttributeValue::BS((0..n).map(|_| get_bytes(b).map(<[u8]>::to_vec)).collect::<Result<_, _>>()?)
+        }
+        _ => return Err(CorruptItem("unknown value tag")),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn leaf() -> impl Strategy<Value = AttributeValue> {
+        prop_oneof![
+            ".{0,8}".prop_map(AttributeValue::S),
+            (-1000i64..1000).prop_map(|n| AttributeValue::N(Number::from_i64(n))),
+            proptest::collection::vec(any::<u8>(), 0..8).prop_map(AttributeValue::B),
+            any::<bool>().prop_map(AttributeValue::Bool),
+            Just(AttributeValue::Null),
+            proptest::collection::btree_set(".{0,4}", 1..4).prop_map(|s| AttributeValue::SS(s.into_iter().collect())),
+        ]
+    }
+
+    fn value() -> impl Strategy<Value = AttributeValue> {
+        leaf().prop_recursive(4, 32, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(AttributeValue::L),
+                proptest::collection::btree_map(".{0,4}", inner, 0..4).prop_map(AttributeValue::M),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn round_trip(item in proptest::collection::btree_map(".{1,6}", value(), 0..6)) {
+            prop_assert_eq!(decode_item(&encode_item(&item)).unwrap(), item);
+        }
+
+        #[test]
+        fn garbage_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
+            let _ = decode_item(&bytes);
+        }
+    }
+}
