@@ -1,0 +1,189 @@
+//! DynamoDB semantics over the storage interface: the catalog of tables and one
+//! module per operation (`ops/`). Each operation validates its whole request first,
+//! then executes inside one storage transaction. Synchronous by design: the HTTP
+//! layer runs it on a bounded blocking pool.
+
+#![warn(missing_docs)]
+
+pub mod capacity;
+pub mod catalog;
+pub mod item_locks;
+pub mod keys;
+pub mod layout;
+mod ops;
+pub mod request;
+
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+use stator_protocol::{DynamoError, Operation};
+use stator_storage::{KvStore, StorageError};
+
+use crate::catalog::{Catalog, TableMeta};
+use crate::item_locks::ItemLocks;
+
+/// Who is asking, and where: tables live in (account, region).
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    /// The account id.
+    pub account: String,
+    /// The region from the request's SigV4 credential scope.
+    pub region: String,
+    /// The host name clients use to reach this server (DescribeEndpoints).
+    pub endpoint: String,
+}
+
+/// Engine settings.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Most tables per account and region (CreateTable answers LimitExceededException past it).
+    pub max_tables: usize,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig { max_tables: 2500 }
+    }
+}
+
+/// The DynamoDB engine.
+pub struct Engine {
+    store: Arc<dyn KvStore>,
+    catalog: Catalog,
+    locks: ItemLocks,
+    config: EngineConfig,
+}
+
+/// Maps a storage failure to the client-facing error (details stay in the log).
+pub(crate) fn internal(e: impl std::fmt::Display) -> DynamoError {
+    DynamoError::Internal(e.to_string())
+}
+
+impl Engine {
+    /// Opens the engine over a store: checks the on-disk format and loads the catalog.
+    pub fn open(store: Arc<dyn KvStore>, config: EngineConfig) -> Result<Engine, DynamoError> {
+        {
+            let mut t = store.begin();
+            match t.get(layout::FORMAT_KEY).map_err(internal)? {
+                None => {
+                    t.put(layout::FORMAT_KEY.to_vec(), layout::FORMAT_VERSION.as_bytes().to_vec());
+                    t.commit().map_err(internal)?.wait_durable().map_err(internal)?;
+                }
+                Some(v) if v == layout::FORMAT_VERSION.as_bytes() => {}
+                Some(v) => {
+                    return Err(DynamoError::Internal(format!(
+                        "unsupported on-disk format version {:?} (this build reads {})",
+                        String::from_utf8_lossy(&v),
+                        layout::FORMAT_VERSION
+                    )))
+                }
+            }
+        }
+        let catalog = Catalog::load(store.as_ref())?;
+        Ok(Engine { store, catalog, locks: ItemLocks::new(), config })
+    }
+
+    /// Executes one operation on a parsed request body.
+    pub fn execute(&self, ctx: &RequestContext, op: Operation, body: &Map<String, Value>) -> Result<Value, DynamoError> {
+        let req = stator_protocol::Obj(body);
+        match op {
+            Operation::CreateTable => ops::create_table::execute(self, ctx, req),
+            Operation::DescribeTable => ops::describe_table::execute(self, ctx, req),
+            Operation::ListTables => ops::list_tables::execute(self, ctx, req),
+            Operation::DeleteTable => ops::delete_table::execute(self, ctx, req),
+            Operation::UpdateTable => ops::update_table::execute(self, ctx, req),
+            Operation::DescribeEndpoints => ops::describe_endpoints::execute(self, ctx, req),
+            Operation::DescribeLimits => ops::describe_limits::execute(self, ctx, req),
+            Operation::PutItem => ops::put_item::execute(self, ctx, req),
+            Operation::GetItem => ops::get_item::execute(self, ctx, req),
+            Operation::DeleteItem => ops::delete_item::execute(self, ctx, req),
+            Operation::UpdateItem => ops::update_item::execute(self, ctx, req),
+        }
+    }
+
+    pub(crate) fn store(&self) -> &dyn KvStore {
+        self.store.as_ref()
+    }
+
+    pub(crate) fn store_arc(&self) -> Arc<dyn KvStore> {
+        self.store.clone()
+    }
+
+    /// Looks up a table for a data-plane operation.
+    pub(crate) fn table(&self, ctx: &RequestContext, name: &request::TableRef) -> Result<Arc<TableMeta>, DynamoError> {
+        let (account, region) = name.scope(ctx);
+        self.catalog
+            .get(account, region, &name.name)
+            .ok_or_else(|| DynamoError::ResourceNotFound("Requested resource not found".into()))
+    }
+
+    /// Runs `f` in a transaction, retrying on conflicts. Returns the value and, for a
+    /// write, the commit to wait on for durability (after releasing any item lock).
+    pub(crate) fn with_retry<T>(
+        &self,
+        mut f: impl FnMut(&mut dyn stator_storage::Transaction) -> Result<Outcome<T>, DynamoError>,
+    ) -> Result<(T, Option<stator_storage::Commit>), DynamoError> {
+        let mut attempt = 0u32;
+        loop {
+            let mut txn = self.store.begin();
+            let (value, write) = match f(txn.as_mut())? {
+                Outcome::Write(v) => (v, true),
+                Outcome::ReadOnly(v) => (v, false),
+            };
+            if !write {
+                return Ok((value, None));
+            }
+            match txn.commit() {
+                Ok(c) => return Ok((value, Some(c))),
+                Err(StorageError::Conflict) if attempt < 10_000 => {
+                    attempt += 1;
+                    if attempt > 3 {
+                        std::thread::yield_now();
+                    }
+                }
+                Err(StorageError::Conflict) => {
+                    return Err(DynamoError::Internal("transaction retried too often".into()))
+                }
+                Err(e) => return Err(internal(e)),
+            }
+        }
+    }
+
+    /// A single-item write: serialized with other writes to the same item by its
+    /// stripe lock, retried on conflicts, acknowledged once durable. The lock is
+    /// released before the durability wait so that writers to a hot item share syncs.
+    pub(crate) fn write_item<T>(
+        &self,
+        storage_key: &[u8],
+        f: impl FnMut(&mut dyn stator_storage::Transaction) -> Result<Outcome<T>, DynamoError>,
+    ) -> Result<T, DynamoError> {
+        let (value, commit) = {
+            let _guard = self.locks.lock(storage_key);
+            self.with_retry(f)?
+        };
+        if let Some(c) = commit {
+            c.wait_durable().map_err(internal)?;
+        }
+        Ok(value)
+    }
+
+    /// A catalog change: retried on conflicts, durable before it returns.
+    pub(crate) fn write_catalog<T>(
+        &self,
+        f: impl FnMut(&mut dyn stator_storage::Transaction) -> Result<Outcome<T>, DynamoError>,
+    ) -> Result<T, DynamoError> {
+        let (value, commit) = self.with_retry(f)?;
+        if let Some(c) = commit {
+            c.wait_durable().map_err(internal)?;
+        }
+        Ok(value)
+    }
+}
+
+/// What a transaction body decided: commit its writes, or only return.
+pub(crate) enum Outcome<T> {
+    /// Commit and return the value.
+    Write(T),
+    /// Nothing to commit.
+    ReadOnly(T),
+}

@@ -1,0 +1,51 @@
+//! DeleteItem: removes an item, optionally under a condition.
+
+use serde_json::Value;
+use stator_expr::ExprKind;
+use stator_protocol::{Constraints, DynamoError, Obj};
+use stator_types::size::item_size;
+
+use super::item_write::{self, ReturnValues};
+use crate::request::{self, expr_err, table_name};
+use crate::{keys, Engine, Outcome, RequestContext};
+
+pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value, DynamoError> {
+    let mut c = Constraints::new();
+    let table = table_name(req, "TableName", "tableName", &mut c)?;
+    let raw_key = req.get("Key");
+    c.require(&raw_key, "key");
+    let rv = item_write::return_values(req, &mut c)?;
+    let cap = request::return_consumed_capacity(req, &mut c)?;
+    request::return_item_collection_metrics(req, &mut c)?;
+    let on_fail = item_write::return_on_failure(req, &mut c)?;
+    let cond_text = req.str("ConditionExpression")?;
+    let op = req.str("ConditionalOperator")?;
+    c.one_of(op, "conditionalOperator", &["AND", "OR"]);
+    c.finish()?;
+    let key_item = req.item("Key")?.unwrap_or_default();
+    item_write::only_all_old(rv)?;
+    item_write::no_legacy(req, "Expected", "ConditionExpression")?;
+    let params = request::expr_params(req, cond_text.is_some())?;
+    let mut resolver = params.resolver()?;
+    let cond = match cond_text {
+        Some(t) => Some(stator_expr::parse_condition(t, ExprKind::Condition, &mut resolver).map_err(expr_err)?),
+        None => None,
+    };
+    resolver.check_all_used().map_err(expr_err)?;
+    let table = table.ok_or_else(|| DynamoError::Internal("required member checked above".into()))?;
+    let meta = engine.table(ctx, &table)?;
+    let key = keys::key_of_key(&meta, &key_item)?;
+    let old = engine.write_item(&key, |txn| {
+        item_write::ensure_live(txn, &meta)?;
+        let old = item_write::load(txn, &key)?;
+        item_write::check_condition(cond.as_ref(), old.as_ref(), on_fail)?;
+        if old.is_none() {
+            return Ok(Outcome::ReadOnly(None));
+        }
+        item_write::store(txn, &meta, &key, old.as_ref(), None);
+        Ok(Outcome::Write(old))
+    })?;
+    let billed = old.as_ref().map(item_size).unwrap_or(0);
+    let attributes = if rv == ReturnValues::AllOld { old } else { None };
+    Ok(item_write::response(&meta, attributes, billed, cap))
+}

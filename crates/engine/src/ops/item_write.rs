@@ -1,0 +1,127 @@
+//! What PutItem, UpdateItem and DeleteItem share: ReturnValues members, the condition
+//! check with ReturnValuesOnConditionCheckFailure, reading and writing one stored item
+//! together with the table's item-count and size counters, and the response.
+
+use serde_json::{Map, Value};
+use stator_expr::Condition;
+use stator_protocol::{Constraints, DynamoError, Obj};
+use stator_storage::Transaction;
+use stator_types::itemcodec::{decode_item, encode_item};
+use stator_types::size::item_size;
+use stator_types::{item_to_json, Item};
+
+use crate::capacity::{consumed, write_units, ReturnCapacity};
+use crate::catalog::TableMeta;
+use crate::layout;
+
+/// Every ReturnValues value, in the order DynamoDB lists them in its enum constraint.
+pub const RETURN_VALUES: &[&str] = &["ALL_NEW", "UPDATED_OLD", "ALL_OLD", "NONE", "UPDATED_NEW"];
+
+/// ReturnValues.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReturnValues {
+    None,
+    AllOld,
+    UpdatedOld,
+    AllNew,
+    UpdatedNew,
+}
+
+/// Reads ReturnValues (Coral enum check).
+pub fn return_values(req: Obj, c: &mut Constraints) -> Result<ReturnValues, DynamoError> {
+    let v = req.str("ReturnValues")?;
+    c.one_of(v, "returnValues", RETURN_VALUES);
+    Ok(match v {
+        Some("ALL_OLD") => ReturnValues::AllOld,
+        Some("UPDATED_OLD") => ReturnValues::UpdatedOld,
+        Some("ALL_NEW") => ReturnValues::AllNew,
+        Some("UPDATED_NEW") => ReturnValues::UpdatedNew,
+        _ => ReturnValues::None,
+    })
+}
+
+/// PutItem and DeleteItem allow only NONE and ALL_OLD.
+pub fn only_all_old(rv: ReturnValues) -> Result<(), DynamoError> {
+    match rv {
+        ReturnValues::None | ReturnValues::AllOld => Ok(()),
+        _ => Err(DynamoError::validation("ReturnValues can only be ALL_OLD or NONE")),
+    }
+}
+
+/// Reads ReturnValuesOnConditionCheckFailure: true for ALL_OLD.
+pub fn return_on_failure(req: Obj, c: &mut Constraints) -> Result<bool, DynamoError> {
+    let v = req.str("ReturnValuesOnConditionCheckFailure")?;
+    c.one_of(v, "returnValuesOnConditionCheckFailure", &["ALL_OLD", "NONE"]);
+    Ok(v == Some("ALL_OLD"))
+}
+
+/// Refuses the legacy member `legacy` next to the expression member `expr`, and the
+/// legacy member alone until the legacy API is implemented.
+pub fn no_legacy(req: Obj, legacy: &str, expr: &str) -> Result<(), DynamoError> {
+    if req.get(legacy).is_some() {
+        if req.get(expr).is_some() {
+            return Err(DynamoError::validation(format!(
+                "Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {{{legacy}}} Expression parameters: {{{expr}}}"
+            )));
+        }
+        return Err(DynamoError::validation(format!(
+            "The legacy parameter {legacy} is not supported by this version of Stator; use {expr}"
+        )));
+    }
+    Ok(())
+}
+
+/// Evaluates the condition against the current item (absent = empty).
+pub fn check_condition(cond: Option<&Condition>, old: Option<&Item>, return_old: bool) -> Result<(), DynamoError> {
+    let Some(cond) = cond else { return Ok(()) };
+    let empty = Item::new();
+    if cond.eval(old.unwrap_or(&empty)).map_err(crate::request::expr_err)? {
+        return Ok(());
+    }
+    Err(DynamoError::ConditionalCheckFailed {
+        message: "The conditional request failed".into(),
+        item: if return_old { old.cloned() } else { None },
+    })
+}
+
+/// Reads the table's live marker inside the transaction, so that the write conflicts
+/// with a concurrent DeleteTable instead of leaving an item behind its purge.
+pub fn ensure_live(txn: &dyn Transaction, meta: &TableMeta) -> Result<(), DynamoError> {
+    match txn.get(&layout::live_key(meta.number)).map_err(crate::internal)? {
+        Some(_) => Ok(()),
+        None => Err(DynamoError::ResourceNotFound("Requested resource not found".into())),
+    }
+}
+
+/// Reads the stored item at `key` inside the transaction.
+pub fn load(txn: &dyn Transaction, key: &[u8]) -> Result<Option<Item>, DynamoError> {
+    match txn.get(key).map_err(crate::internal)? {
+        None => Ok(None),
+        Some(b) => decode_item(&b).map(Some).map_err(crate::internal),
+    }
+}
+
+/// Writes (or with `None`, deletes) the item at `key` and adjusts the table's counters.
+pub fn store(txn: &mut dyn Transaction, meta: &TableMeta, key: &[u8], old: Option<&Item>, new: Option<&Item>) {
+    let old_size = old.map(item_size);
+    let new_size = new.map(item_size);
+    match new {
+        Some(item) => txn.put(key.to_vec(), encode_item(item)),
+        None => txn.delete(key.to_vec()),
+    }
+    let count = new.is_some() as i64 - old.is_some() as i64;
+    txn.add_counter(layout::count_key(meta.number), count);
+    txn.add_counter(layout::bytes_key(meta.number), new_size.unwrap_or(0) as i64 - old_size.unwrap_or(0) as i64);
+}
+
+/// A write's response: `Attributes` when there are any, `ConsumedCapacity` when asked.
+pub fn response(meta: &TableMeta, attributes: Option<Item>, billed_size: usize, cap: ReturnCapacity) -> Value {
+    let mut out = Map::new();
+    if let Some(a) = attributes.filter(|a| !a.is_empty()) {
+        out.insert("Attributes".into(), item_to_json(&a));
+    }
+    if let Some(c) = consumed(&meta.name, write_units(billed_size), cap) {
+        out.insert("ConsumedCapacity".into(), c);
+    }
+    Value::Object(out)
+}

@@ -1,0 +1,52 @@
+//! PutItem: creates or replaces an item, optionally under a condition.
+
+use serde_json::Value;
+use stator_expr::ExprKind;
+use stator_protocol::{Constraints, DynamoError, Obj};
+use stator_types::size::{item_size, MAX_ITEM_SIZE};
+
+use super::item_write::{self, ReturnValues};
+use crate::request::{self, expr_err, table_name};
+use crate::{keys, Engine, Outcome, RequestContext};
+
+pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value, DynamoError> {
+    let mut c = Constraints::new();
+    let table = table_name(req, "TableName", "tableName", &mut c)?;
+    let raw_item = req.get("Item");
+    c.require(&raw_item, "item");
+    let rv = item_write::return_values(req, &mut c)?;
+    let cap = request::return_consumed_capacity(req, &mut c)?;
+    request::return_item_collection_metrics(req, &mut c)?;
+    let on_fail = item_write::return_on_failure(req, &mut c)?;
+    let cond_text = req.str("ConditionExpression")?;
+    let op = req.str("ConditionalOperator")?;
+    c.one_of(op, "conditionalOperator", &["AND", "OR"]);
+    c.finish()?;
+    let item = req.item("Item")?.unwrap_or_default();
+    item_write::only_all_old(rv)?;
+    item_write::no_legacy(req, "Expected", "ConditionExpression")?;
+    let params = request::expr_params(req, cond_text.is_some())?;
+    let mut resolver = params.resolver()?;
+    let cond = match cond_text {
+        Some(t) => Some(stator_expr::parse_condition(t, ExprKind::Condition, &mut resolver).map_err(expr_err)?),
+        None => None,
+    };
+    resolver.check_all_used().map_err(expr_err)?;
+    let table = table.ok_or_else(|| DynamoError::Internal("required member checked above".into()))?;
+    let meta = engine.table(ctx, &table)?;
+    let key = keys::key_of_item(&meta, &item)?;
+    let new_size = item_size(&item);
+    if new_size > MAX_ITEM_SIZE {
+        return Err(DynamoError::validation("Item size has exceeded the maximum allowed size"));
+    }
+    let (old, billed) = engine.write_item(&key, |txn| {
+        item_write::ensure_live(txn, &meta)?;
+        let old = item_write::load(txn, &key)?;
+        item_write::check_condition(cond.as_ref(), old.as_ref(), on_fail)?;
+        item_write::store(txn, &meta, &key, old.as_ref(), Some(&item));
+        let billed = old.as_ref().map(item_size).unwrap_or(0).max(new_size);
+        Ok(Outcome::Write((old, billed)))
+    })?;
+    let attributes = if rv == ReturnValues::AllOld { old } else { None };
+    Ok(item_write::response(&meta, attributes, billed, cap))
+}

@@ -1,0 +1,82 @@
+//! UpdateItem: edits (or creates) one item with an UpdateExpression, optionally
+//! under a condition, returning any of the five ReturnValues views.
+
+use serde_json::Value;
+use stator_expr::ExprKind;
+use stator_protocol::{Constraints, DynamoError, Obj};
+use stator_types::size::{item_size, MAX_ITEM_SIZE};
+use stator_types::Item;
+
+use super::item_write::{self, ReturnValues};
+use crate::request::{self, expr_err, table_name};
+use crate::{keys, Engine, Outcome, RequestContext};
+
+pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value, DynamoError> {
+    let mut c = Constraints::new();
+    let table = table_name(req, "TableName", "tableName", &mut c)?;
+    let raw_key = req.get("Key");
+    c.require(&raw_key, "key");
+    let rv = item_write::return_values(req, &mut c)?;
+    let cap = request::return_consumed_capacity(req, &mut c)?;
+    request::return_item_collection_metrics(req, &mut c)?;
+    let on_fail = item_write::return_on_failure(req, &mut c)?;
+    let cond_text = req.str("ConditionExpression")?;
+    let update_text = req.str("UpdateExpression")?;
+    let op = req.str("ConditionalOperator")?;
+    c.one_of(op, "conditionalOperator", &["AND", "OR"]);
+    c.finish()?;
+    let key_item = req.item("Key")?.unwrap_or_default();
+    item_write::no_legacy(req, "AttributeUpdates", "UpdateExpression")?;
+    item_write::no_legacy(req, "Expected", "ConditionExpression")?;
+    let params = request::expr_params(req, cond_text.is_some() || update_text.is_some())?;
+    let mut resolver = params.resolver()?;
+    let update = match update_text {
+        Some(t) => Some(stator_expr::parse_update(t, &mut resolver).map_err(expr_err)?),
+        None => None,
+    };
+    let cond = match cond_text {
+        Some(t) => Some(stator_expr::parse_condition(t, ExprKind::Condition, &mut resolver).map_err(expr_err)?),
+        None => None,
+    };
+    resolver.check_all_used().map_err(expr_err)?;
+    let table = table.ok_or_else(|| DynamoError::Internal("required member checked above".into()))?;
+    let meta = engine.table(ctx, &table)?;
+    let key = keys::key_of_key(&meta, &key_item)?;
+    if let Some(u) = &update {
+        for p in u.touched_paths() {
+            if let Some(top) = p.top() {
+                if meta.is_key(top) {
+                    return Err(DynamoError::validation(format!(
+                        "One or more parameter values were invalid: Cannot update attribute {top}. This attribute is part of the key"
+                    )));
+                }
+            }
+        }
+    }
+    let (old, new) = engine.write_item(&key, |txn| {
+        item_write::ensure_live(txn, &meta)?;
+        let old = item_write::load(txn, &key)?;
+        item_write::check_condition(cond.as_ref(), old.as_ref(), on_fail)?;
+        let mut new: Item = old.clone().unwrap_or_else(|| key_item.clone());
+        if let Some(u) = &update {
+            u.apply(&mut new).map_err(expr_err)?;
+        }
+        if item_size(&new) > MAX_ITEM_SIZE {
+            return Err(DynamoError::validation("Item size to update has exceeded the maximum allowed size"));
+        }
+        item_write::store(txn, &meta, &key, old.as_ref(), Some(&new));
+        Ok(Outcome::Write((old, new)))
+    })?;
+    let billed = old.as_ref().map(item_size).unwrap_or(0).max(item_size(&new));
+    let touched = || -> Vec<stator_expr::Path> {
+        update.as_ref().map(|u| u.touched_paths().into_iter().cloned().collect()).unwrap_or_default()
+    };
+    let attributes = match rv {
+        ReturnValues::None => None,
+        ReturnValues::AllOld => old,
+        ReturnValues::AllNew => Some(new),
+        ReturnValues::UpdatedOld => old.map(|o| stator_expr::project(&o, &touched())),
+        ReturnValues::UpdatedNew => Some(stator_expr::project(&new, &touched())),
+    };
+    Ok(item_write::response(&meta, attributes, billed, cap))
+}

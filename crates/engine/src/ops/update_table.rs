@@ -1,0 +1,140 @@
+//! UpdateTable: billing mode, provisioned throughput, deletion protection, table
+//! class, streams and SSE. Changes apply at once; a capacity change answers
+//! `UPDATING`, as DynamoDB does, and later descriptions show `ACTIVE`.
+
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+use stator_protocol::{Constraints, DynamoError, Obj};
+
+use super::describe_table::table_not_found;
+use super::table_settings::{self, check_stream};
+use crate::catalog::{BillingMode, StreamSettings, TableMeta};
+use crate::request::table_name;
+use crate::{layout, Engine, Outcome, RequestContext};
+
+pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value, DynamoError> {
+    let mut c = Constraints::new();
+    let t = table_name(req, "TableName", "tableName", &mut c)?;
+    let billing = table_settings::billing_mode(req, &mut c)?;
+    let throughput = table_settings::throughput(req, &mut c)?;
+    let class = table_settings::table_class(req, &mut c)?;
+    let stream = table_settings::stream(req, &mut c)?;
+    let protection = req.bool("DeletionProtectionEnabled")?;
+    let (account, region) = match &t {
+        Some(t) => {
+            let (a, r) = t.scope(ctx);
+            (a.to_string(), r.to_string())
+        }
+        None => (ctx.account.clone(), ctx.region.clone()),
+    };
+    let sse = table_settings::sse(req, &mut c, &account, &region)?;
+    c.finish()?;
+    let Some(t) = t else { return Err(DynamoError::Internal("required member checked above".into())) };
+    if req.get("GlobalSecondaryIndexUpdates").is_some() || req.get("ReplicaUpdates").is_some() {
+        return Err(DynamoError::validation(
+            "One or more parameter values were invalid: Secondary indexes and replicas are not supported by this version of Stator",
+        ));
+    }
+    if billing.is_none() && throughput.is_none() && class.is_none() && stream.is_none() && protection.is_none() && sse.is_none() {
+        return Err(DynamoError::validation(
+            "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required",
+        ));
+    }
+    let current = engine.catalog.get(&account, &region, &t.name).ok_or_else(|| table_not_found(&t.name))?;
+    let mut meta: TableMeta = (*current).clone();
+    let now = super::now_epoch();
+    let mut capacity_changed = false;
+
+    let target_mode = match billing {
+        Some("PAY_PER_REQUEST") => BillingMode::PayPerRequest,
+        Some(_) => BillingMode::Provisioned,
+        None => meta.billing,
+    };
+    match (target_mode, throughput) {
+        (BillingMode::PayPerRequest, Some(_)) => {
+            return Err(DynamoError::validation(
+                "One or more parameter values were invalid: Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST",
+            ))
+        }
+        (BillingMode::Provisioned, None) if meta.billing == BillingMode::PayPerRequest => {
+            return Err(DynamoError::validation(
+                "One or more parameter values were invalid: ProvisionedThroughput must be specified when BillingMode is PROVISIONED",
+            ))
+        }
+        _ => {}
+    }
+    if billing.is_some() {
+        meta.billing_summary = true;
+    }
+    if target_mode != meta.billing {
+        capacity_changed = true;
+        meta.billing = target_mode;
+        if target_mode == BillingMode::PayPerRequest {
+            meta.last_update_to_ppr = Some(now);
+            meta.throughput.read = 0;
+            meta.throughput.write = 0;
+        }
+    }
+    if let Some(tp) = throughput {
+        let (read, write) = (tp.read.unwrap_or(0), tp.write.unwrap_or(0));
+        if read == current.throughput.read && write == current.throughput.write && current.billing == BillingMode::Provisioned {
+            return Err(DynamoError::validation(format!(
+                "The provisioned throughput for the table will not change. The requested value equals the current value. Current ReadCapacityUnitsForTable: {r}. Requested ReadCapacityUnitsForTable: {read}. Current WriteCapacityUnitsForTable: {w}. Requested WriteCapacityUnitsForTable: {write}. Refer to the Amazon DynamoDB Developer Guide for current limits and how to request higher limits.",
+                r = current.throughput.read,
+                w = current.throughput.write,
+            )));
+        }
+        if current.billing == BillingMode::Provisioned {
+            if read > current.throughput.read || write > current.throughput.write {
+                meta.throughput.last_increase = Some(now);
+            }
+            if read < current.throughput.read || write < current.throughput.write {
+                meta.throughput.last_decrease = Some(now);
+                meta.throughput.decreases_today += 1;
+            }
+        }
+        meta.throughput.read = read;
+        meta.throughput.write = write;
+        capacity_changed = true;
+    }
+    if let Some(s) = &stream {
+        check_stream(s)?;
+        let enabled_now = meta.stream.as_ref().is_some_and(|s| s.enabled);
+        if s.enabled && enabled_now {
+            return Err(DynamoError::validation(format!("Table already has an enabled stream: {}", meta.arn())));
+        }
+        if !s.enabled && !enabled_now {
+            return Err(DynamoError::validation("Table does not have a stream to disable"));
+        }
+        meta.stream = Some(if s.enabled {
+            table_settings::new_stream(s)
+        } else {
+            StreamSettings { enabled: false, view_type: None, label: meta.stream.as_ref().and_then(|x| x.label.clone()) }
+        });
+    }
+    if let Some(class) = class {
+        meta.table_class = Some(class.to_string());
+    }
+    if let Some(p) = protection {
+        meta.deletion_protection = p;
+    }
+    if let Some(sse) = sse {
+        meta.sse = sse;
+    }
+
+    let key = layout::catalog_key(&account, &region, &t.name);
+    let meta = engine.write_catalog(|txn| {
+        match txn.get(&key).map_err(crate::internal)? {
+            Some(v) if TableMeta::from_bytes(&v)? == *current => {}
+            Some(_) => return Err(DynamoError::ResourceInUse(format!("Attempt to change a resource which is still in use: Table is being updated: {}", t.name))),
+            None => return Err(table_not_found(&t.name)),
+        }
+        txn.put(key.clone(), meta.to_bytes());
+        Ok(Outcome::Write(meta.clone()))
+    })?;
+    let meta = Arc::new(meta);
+    engine.catalog.put(meta.clone());
+    let status = if capacity_changed { "UPDATING" } else { "ACTIVE" };
+    Ok(json!({ "TableDescription": meta.describe(engine.store(), status)? }))
+}

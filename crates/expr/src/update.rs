@@ -1,0 +1,239 @@
+//! Applying an update expression to an item.
+//!
+//! Every right-hand side (and every ADD / DELETE) is computed from the item as it
+//! was before the update, as DynamoDB does; the results are then written to a copy,
+//! which replaces the item only when everything succeeded. Pinned behaviours:
+//! - SET on a list index past the end appends; several such SETs append in index
+//!   order (Developer Guide: "the elements are sorted in order by element number");
+//! - REMOVE of several elements of one list uses the original indexes (removals run
+//!   from the highest index down); REMOVE of a missing attribute, element or map key
+//!   is a no-op, but a path running through a value of the wrong type is invalid;
+//! - SET / ADD below a parent that is missing or has the wrong type fails with "The
+//!   document path provided in the update expression is invalid for update";
+//! - ADD: missing attribute + number = the number, number + number, set ∪ set of the
+//!   same type; anything else "An operand in the update expression has an incorrect
+//!   data type";
+//! - DELETE: set ∖ set of the same type; an emptied set is removed; a missing
+//!   attribute is left alone;
+//! - `+` / `-` need numbers; a path on the right that is missing fails with "The
+//!   provided expression refers to an attribute that does not exist in the item";
+//!   number overflow and precision errors carry the number's own message.
+
+use stator_types::{AttributeValue, Item};
+
+use crate::ast::{Path, PathElem, SetValue, Update, UpdateAction, UpdateOperand};
+use crate::error::{runtime, ExprError};
+use crate::eval::get_path;
+
+fn operand(o: &UpdateOperand, item: &Item) -> Result<AttributeValue, ExprError> {
+    match o {
+        UpdateOperand::Path(p) => get_path(item, p).cloned().ok_or_else(runtime::missing_attribute),
+        UpdateOperand::Value(v) => Ok(v.value.clone()),
+        UpdateOperand::IfNotExists(p, default) => match get_path(item, p) {
+            Some(v) => Ok(v.clone()),
+            None => operand(default, item),
+        },
+        UpdateOperand::ListAppend(a, b) => {
+            let (a, b) = (operand(a, item)?, operand(b, item)?);
+            match (a, b) {
+                (AttributeValue::L(mut x), AttributeValue::L(y)) => {
+                    x.extend(y);
+                    Ok(AttributeValue::L(x))
+                }
+                _ => Err(runtime::wrong_type()),
+            }
+        }
+    }
+}
+
+fn set_value(v: &SetValue, item: &Item) -> Result<AttributeValue, ExprError> {
+    let (a, b, plus) = match v {
+        SetValue::Operand(o) => return operand(o, item),
+        SetValue::Plus(a, b) => (a, b, true),
+        SetValue::Minus(a, b) => (a, b, false),
+    };
+    let (a, b) = (operand(a, item)?, operand(b, item)?);
+    let (AttributeValue::N(x), AttributeValue::N(y)) = (&a, &b) else {
+        return Err(runtime::wrong_type());
+    };
+    let r = if plus { x.add(y) } else { x.sub(y) };
+    r.map(AttributeValue::N).map_err(|e| ExprError(e.message().to_string()))
+}
+
+fn union<T: PartialEq + Clone>(a: &[T], b: &[T]) -> Vec<T> {
+    let mut out = a.to_vec();
+    for x in b {
+        if !out.contains(x) {
+            out.push(x.clone());
+        }
+    }
+    out
+}
+
+fn difference<T: PartialEq + Clone>(a: &[T], b: &[T]) -> Vec<T> {
+    a.iter().filter(|x| !b.contains(x)).cloned().collect()
+}
+
+fn add(existing: Option<&AttributeValue>, v: &AttributeValue) -> Result<AttributeValue, ExprError> {
+    use AttributeValue as V;
+    Ok(match (existing, v) {
+        (None, V::N(_) | V::SS(_) | V::NS(_) | V::BS(_)) => v.clone(),
+        (Some(V::N(x)), V::N(y)) => V::N(x.add(y).map_err(|e| ExprError(e.message().to_string()))?),
+        (Some(V::SS(x)), V::SS(y)) => V::SS(union(x, y)),
+        (Some(V::NS(x)), V::NS(y)) => V::NS(union(x, y)),
+        (Some(V::BS(x)), V::BS(y)) => V::BS(union(x, y)),
+        _ => return Err(runtime::wrong_type()),
+    })
+}
+
+/// The set left after DELETE, or None when it became empty.
+fn delete(existing: &AttributeValue, v: &AttributeValue) -> Result<Option<AttributeValue>, ExprError> {
+    use AttributeValue as V;
+    let out = match (existing, v) {
+        (V::SS(x), V::SS(y)) => V::SS(difference(x, y)),
+        (V::NS(x), V::NS(y)) => V::NS(difference(x, y)),
+        (V::BS(x), V::BS(y)) => V::BS(difference(x, y)),
+        _ => return Err(runtime::wrong_type()),
+    };
+    let empty = match &out {
+        V::SS(s) => s.is_empty(),
+        V::NS(s) => s.is_empty(),
+        V::BS(s) => s.is_empty(),
+        _ => false,
+    };
+    Ok(if empty { None } else { Some(out) })
+}
+
+/// Walks to the value at `elems`: Ok(None) when something on the way is missing,
+/// Err when a step meets a value of the wrong kind.
+fn walk_mut<'v>(item: &'v mut Item, elems: &[PathElem]) -> Result<Option<&'v mut AttributeValue>, ExprError> {
+    let Some((first, rest)) = elems.split_first() else {
+        return Err(runtime::invalid_path());
+    };
+    let PathElem::Attr(a) = first else {
+        return Err(runtime::invalid_path());
+    };
+    let Some(mut cur) = item.get_mut(a) else {
+        return Ok(None);
+    };
+    for e in rest {
+        cur = match (e, cur) {
+            (PathElem::Attr(a), AttributeValue::M(m)) => match m.get_mut(a) {
+                Some(v) => v,
+                None => return Ok(None),
+            },
+            (PathElem::Index(i), AttributeValue::L(l)) => match l.get_mut(*i) {
+                Some(v) => v,
+                None => return Ok(None),
+            },
+            _ => return Err(runtime::invalid_path()),
+        };
+    }
+    Ok(Some(cur))
+}
+
+fn set_path(item: &mut Item, path: &Path, value: AttributeValue) -> Result<(), ExprError> {
+    let Some((last, parents)) = path.0.split_last() else {
+        return Err(runtime::invalid_path());
+    };
+    if parents.is_empty() {
+        let PathElem::Attr(a) = last else {
+            return Err(runtime::invalid_path());
+        };
+        item.insert(a.clone(), value);
+        return Ok(());
+    }
+    match (last, walk_mut(item, parents)?) {
+        (PathElem::Attr(a), Some(AttributeValue::M(m))) => {
+            m.insert(a.clone(), value);
+        }
+        (PathElem::Index(i), Some(AttributeValue::L(l))) => match l.get_mut(*i) {
+            Some(slot) => *slot = value,
+            None => l.push(value),
+        },
+        _ => return Err(runtime::invalid_path()),
+    }
+    Ok(())
+}
+
+fn remove_path(item: &mut Item, path: &Path) -> Result<(), ExprError> {
+    let Some((last, parents)) = path.0.split_last() else {
+        return Err(runtime::invalid_path());
+    };
+    if parents.is_empty() {
+        let PathElem::Attr(a) = last else {
+            return Err(runtime::invalid_path());
+        };
+        item.remove(a);
+        return Ok(());
+    }
+    match (last, walk_mut(item, parents)?) {
+        (_, None) => {}
+        (PathElem::Attr(a), Some(AttributeValue::M(m))) => {
+            m.remove(a);
+        }
+        (PathElem::Index(i), Some(AttributeValue::L(l))) => {
+            if *i < l.len() {
+                l.remove(*i);
+            }
+        }
+        _ => return Err(runtime::invalid_path()),
+    }
+    Ok(())
+}
+
+impl Update {
+    /// Applies all actions to `item` in place, evaluating every right-hand side against
+    /// the ORIGINAL item, as DynamoDB does. On error the item is left unchanged.
+    pub fn apply(&self, item: &mut Item) -> Result<(), ExprError> {
+        let mut writes: Vec<(&Path, AttributeValue)> = Vec::new();
+        let mut removes: Vec<&Path> = Vec::new();
+        for action in &self.actions {
+            match action {
+                UpdateAction::Set(p, v) => writes.push((p, set_value(v, item)?)),
+                UpdateAction::Remove(p) => removes.push(p),
+                UpdateAction::Add(p, v) => writes.push((p, add(get_path(item, p), &v.value)?)),
+                UpdateAction::Delete(p, v) => {
+                    if let Some(existing) = get_path(item, p) {
+                        match delete(existing, &v.value)? {
+                            Some(left) => writes.push((p, left)),
+                            None => removes.push(p),
+                        }
+                    }
+                }
+            }
+        }
+        let mut out = item.clone();
+        // Paths never overlap, so order only matters among appends to one list.
+        writes.sort_by(|a, b| a.0.cmp(b.0));
+        for (p, v) in writes {
+            set_path(&mut out, p, v)?;
+        }
+        // Highest index first, so each removal still sees the original positions.
+        removes.sort_by(|a, b| b.cmp(a));
+        for p in removes {
+            remove_path(&mut out, p)?;
+        }
+        *item = out;
+        Ok(())
+    }
+
+    /// The paths the update modifies (SET / REMOVE / ADD / DELETE targets), in source
+    /// order; each starts with the top-level attribute name.
+    pub fn touched_paths(&self) -> Vec<&Path> {
+        self.actions.iter().map(UpdateAction::target).collect()
+    }
+
+    /// The distinct top-level attribute names the update modifies, in source order.
+    pub fn touched_attributes(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for p in self.touched_paths() {
+            if let Some(t) = p.top() {
+                if !out.contains(&t) {
+                    out.push(t);
+                }
+            }
+        }
+        out
+    }
+}

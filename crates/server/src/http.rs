@@ -1,0 +1,176 @@
+//! The HTTP/1.1 server: one POST endpoint for the DynamoDB API, a GET health answer,
+//! body size limits, request ids and CRC32 checksums, graceful shutdown.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE};
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use stator_engine::{Engine, RequestContext};
+use stator_protocol::{DynamoError, Obj, Operation};
+
+use crate::auth;
+
+/// Largest request body accepted (DynamoDB's request limit is 16 MB).
+pub const MAX_BODY: usize = 16 * 1024 * 1024;
+
+struct Shared {
+    engine: Arc<Engine>,
+    account: String,
+}
+
+/// Serves connections until SIGINT/SIGTERM, then lets in-flight requests finish
+/// (up to 10 s).
+pub async fn run(listener: tokio::net::TcpListener, engine: Arc<Engine>, account: String) {
+    let shared = Arc::new(Shared { engine, account });
+    let graceful = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown_signal());
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, _) = match accepted {
+                    Ok(s) => s,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                let shared = shared.clone();
+                let service = hyper::service::service_fn(move |req| {
+                    let shared = shared.clone();
+                    async move { Ok::<_, Infallible>(handle(shared, req).await) }
+                });
+                let conn = hyper::server::conn::http1::Builder::new()
+                    .timer(TokioTimer::new())
+                    .header_read_timeout(Duration::from_secs(60))
+                    .serve_connection(TokioIo::new(stream), service);
+                let conn = graceful.watch(conn);
+                tokio::spawn(async move {
+                    if let Err(e) = conn.await {
+                        tracing::debug!(error = %e, "connection ended with an error");
+                    }
+                });
+            }
+            _ = &mut shutdown => {
+                tracing::info!("shutting down: no new connections; finishing requests in flight");
+                break;
+            }
+        }
+    }
+    drop(listener);
+    tokio::select! {
+        _ = graceful.shutdown() => {}
+        _ = tokio::time::sleep(Duration::from_secs(10)) => {
+            tracing::warn!("requests still in flight after 10 s; stopping anyway");
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(t) => t,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}
+
+fn request_id() -> String {
+    // DynamoDB's request ids are 52 upper-case alphanumerics.
+    let a = uuid::Uuid::new_v4().simple().to_string().to_uppercase();
+    let b = uuid::Uuid::new_v4().simple().to_string().to_uppercase();
+    format!("{a}{}", &b[..20])
+}
+
+fn respond(status: u16, body: Vec<u8>, content_type: &'static str) -> Response<Full<Bytes>> {
+    let crc = crc32fast::hash(&body);
+    let mut resp = Response::new(Full::new(Bytes::from(body)));
+    *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let h = resp.headers_mut();
+    h.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(v) = HeaderValue::from_str(&request_id()) {
+        h.insert("x-amzn-requestid", v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&crc.to_string()) {
+        h.insert("x-amz-crc32", v);
+    }
+    resp
+}
+
+fn error_response(e: &DynamoError, content_type: &'static str) -> Response<Full<Bytes>> {
+    if let DynamoError::Internal(detail) = e {
+        tracing::error!(detail, "internal error");
+    }
+    respond(e.http_status(), serde_json::to_vec(&e.to_json()).unwrap_or_default(), content_type)
+}
+
+async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    let json_type = match req.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()) {
+        Some(t) if t.starts_with("application/x-amz-json-1.1") => "application/x-amz-json-1.1",
+        _ => "application/x-amz-json-1.0",
+    };
+    if req.method() == Method::GET || req.method() == Method::HEAD {
+        return respond(200, b"healthy: stator".to_vec(), "text/plain");
+    }
+    if req.method() != Method::POST {
+        return error_response(&DynamoError::UnknownOperation, json_type);
+    }
+    let declared = req.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY) {
+        return error_response(&too_large(), json_type);
+    }
+    let scope = auth::scope(req.headers().get("authorization").and_then(|v| v.to_str().ok()));
+    let target = req.headers().get("x-amz-target").and_then(|v| v.to_str().ok()).map(str::to_string);
+    let host = req.headers().get("host").and_then(|v| v.to_str().ok()).unwrap_or("localhost").to_string();
+    let body = match Limited::new(req.into_body(), MAX_BODY).collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
+            return error_response(&too_large(), json_type)
+        }
+        Err(_) => return error_response(&DynamoError::Serialization("Could not read the request body".into()), json_type),
+    };
+    let scope = match scope {
+        Ok(s) => s,
+        Err(e) => return error_response(&e, json_type),
+    };
+    let Some(op) = target.as_deref().and_then(Operation::from_target) else {
+        return error_response(&DynamoError::UnknownOperation, json_type);
+    };
+    let ctx = RequestContext { account: shared.account.clone(), region: scope.region, endpoint: host };
+    let engine = shared.engine.clone();
+    let result = tokio::task::spawn_blocking(move || {
+        let parsed = Obj::parse_body(&body)?;
+        engine.execute(&ctx, op, &parsed)
+    })
+    .await;
+    match result {
+        Ok(Ok(v)) => respond(200, serde_json::to_vec(&v).unwrap_or_default(), json_type),
+        Ok(Err(e)) => error_response(&e, json_type),
+        Err(join) => error_response(&DynamoError::Internal(format!("operation panicked: {join}")), json_type),
+    }
+}
+
+fn too_large() -> DynamoError {
+    DynamoError::RequestEntityTooLarge(format!("Request payload size exceeds the limit of {MAX_BODY} bytes"))
+}

@@ -1,0 +1,107 @@
+//! Stator's HTTP front end: the only async part of the system. Accepts DynamoDB's
+//! JSON-over-HTTP protocol, resolves the operation and the caller's scope, and runs
+//! the synchronous engine on Tokio's bounded blocking pool.
+
+#![warn(missing_docs)]
+
+mod auth;
+mod http;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use stator_engine::{Engine, EngineConfig};
+use stator_storage::fjall_engine::FjallEngine;
+use stator_storage::local::{LocalStore, SyncPolicy};
+use stator_storage::mem::MemEngine;
+use stator_storage::KvStore;
+
+/// Where the data lives.
+#[derive(Debug, Clone)]
+pub enum StorageChoice {
+    /// In memory only.
+    Memory,
+    /// A durable store in this directory.
+    Disk(PathBuf),
+}
+
+/// The sync policy for acknowledged writes.
+#[derive(Debug, Clone, Copy)]
+pub enum SyncMode {
+    /// Sync before acknowledging (group commit).
+    Always,
+    /// Leave syncing to the OS.
+    Never,
+}
+
+/// Server settings.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Listen address.
+    pub host: String,
+    /// Listen port (0 = any free port).
+    pub port: u16,
+    /// Storage.
+    pub storage: StorageChoice,
+    /// Sync policy.
+    pub sync: SyncMode,
+    /// The account id.
+    pub account_id: String,
+}
+
+/// Sets up logging to stderr.
+pub fn init_logging(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+/// Opens the store and the engine.
+pub fn open_engine(config: &ServerConfig) -> Result<Engine, String> {
+    let policy = match config.sync {
+        SyncMode::Always => SyncPolicy::Always,
+        SyncMode::Never => SyncPolicy::Never,
+    };
+    let store: Arc<dyn KvStore> = match &config.storage {
+        StorageChoice::Memory => Arc::new(LocalStore::new(MemEngine::new(), policy)),
+        StorageChoice::Disk(dir) => {
+            std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+            let engine = FjallEngine::open(dir).map_err(|e| format!("cannot open the store in {}: {e}", dir.display()))?;
+            Arc::new(LocalStore::new(engine, policy))
+        }
+    };
+    Engine::open(store, EngineConfig::default()).map_err(|e| e.to_string())
+}
+
+/// Runs the server until SIGINT or SIGTERM.
+pub fn serve(config: ServerConfig) -> Result<(), String> {
+    let engine = Arc::new(open_engine(&config)?);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(256)
+        .thread_name("stator")
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    runtime.block_on(async move {
+        let addr: SocketAddr = format!("{}:{}", config.host, config.port)
+            .parse()
+            .or_else(|_| {
+                std::net::ToSocketAddrs::to_socket_addrs(&(config.host.as_str(), config.port))
+                    .map_err(|e| e.to_string())
+                    .and_then(|mut a| a.next().ok_or_else(|| "no address".to_string()))
+            })
+            .map_err(|e| format!("bad listen address {}:{}: {e}", config.host, config.port))?;
+        let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+        let local = listener.local_addr().map_err(|e| e.to_string())?;
+        let storage = match &config.storage {
+            StorageChoice::Memory => "in memory".to_string(),
+            StorageChoice::Disk(d) => format!("data in {}", d.display()),
+        };
+        // Tests and scripts wait for this line (and read the port from it).
+        println!("stator listening on http://{local} ({storage})");
+        tracing::info!(%local, %storage, "stator listening");
+        http::run(listener, engine, config.account_id.clone()).await;
+        tracing::info!("stator stopped");
+        Ok(())
+    })
+}

@@ -1,0 +1,80 @@
+//! The `stator` binary.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use stator_server::{ServerConfig, StorageChoice, SyncMode};
+
+/// Stator: a DynamoDB-compatible database server.
+#[derive(Parser)]
+#[command(name = "stator", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the DynamoDB API over HTTP.
+    Serve(ServeArgs),
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// TCP port to listen on (0 picks a free port and prints it).
+    #[arg(long, default_value_t = 8000)]
+    port: u16,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: String,
+    /// Directory of the durable store (created if missing).
+    #[arg(long, default_value = "./stator-data", conflicts_with = "in_memory")]
+    data_dir: PathBuf,
+    /// Keep everything in memory: nothing is written to disk, nothing survives a restart.
+    #[arg(long)]
+    in_memory: bool,
+    /// When an acknowledged write reaches the disk: `always` syncs before answering
+    /// (concurrent writes share one sync), `never` leaves syncing to the OS (a crash of
+    /// the process loses nothing, a power loss may).
+    #[arg(long, value_enum, default_value_t = SyncArg::Always)]
+    sync: SyncArg,
+    /// Account id that owns the tables and appears in ARNs.
+    #[arg(long, default_value = "000000000000")]
+    account_id: String,
+    /// Log filter: error, warn, info, debug, trace, or a tracing directive.
+    #[arg(long, default_value = "info")]
+    log_level: String,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SyncArg {
+    Always,
+    Never,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(a) => {
+            stator_server::init_logging(&a.log_level);
+            let config = ServerConfig {
+                host: a.host,
+                port: a.port,
+                storage: if a.in_memory { StorageChoice::Memory } else { StorageChoice::Disk(a.data_dir) },
+                sync: match a.sync {
+                    SyncArg::Always => SyncMode::Always,
+                    SyncArg::Never => SyncMode::Never,
+                },
+                account_id: a.account_id,
+            };
+            match stator_server::serve(config) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("stator: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    }
+}
