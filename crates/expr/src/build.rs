@@ -125,15 +125,40 @@ impl Ctx<'_, '_> {
         Ok(())
     }
 
-    /// Logical nodes recurse here; leaves go to [`Self::leaf`], kept out of line so
-    /// the recursive frame stays small.
+    /// Builds the logical structure iteratively (post-order, left to right, so errors
+    /// come in source order); leaves go to [`Self::leaf`]. Nesting depth therefore
+    /// never costs call stack here.
     fn condition(&self, raw: &RawCond) -> Result<Condition, ExprError> {
-        Ok(match raw {
-            RawCond::Not(c) => Condition::Not(Box::new(self.condition(c)?)),
-            RawCond::And(l, r) => Condition::And(Box::new(self.condition(l)?), Box::new(self.condition(r)?)),
-            RawCond::Or(l, r) => Condition::Or(Box::new(self.condition(l)?), Box::new(self.condition(r)?)),
-            leaf => self.leaf(leaf)?,
-        })
+        enum Step<'t> {
+            Visit(&'t RawCond),
+            Not,
+            And,
+            Or,
+        }
+        let mut work = vec![Step::Visit(raw)];
+        let mut out: Vec<Condition> = Vec::new();
+        while let Some(step) = work.pop() {
+            match step {
+                Step::Visit(RawCond::Not(c)) => work.extend([Step::Not, Step::Visit(c)]),
+                Step::Visit(RawCond::And(l, r)) => work.extend([Step::And, Step::Visit(r), Step::Visit(l)]),
+                Step::Visit(RawCond::Or(l, r)) => work.extend([Step::Or, Step::Visit(r), Step::Visit(l)]),
+                Step::Visit(leaf) => out.push(self.leaf(leaf)?),
+                Step::Not => {
+                    let c = out.pop().ok_or_else(|| self.err("Syntax error"))?;
+                    out.push(Condition::Not(Box::new(c)));
+                }
+                Step::And | Step::Or => {
+                    let r = out.pop().ok_or_else(|| self.err("Syntax error"))?;
+                    let l = out.pop().ok_or_else(|| self.err("Syntax error"))?;
+                    out.push(if matches!(step, Step::And) {
+                        Condition::And(Box::new(l), Box::new(r))
+                    } else {
+                        Condition::Or(Box::new(l), Box::new(r))
+                    });
+                }
+            }
+        }
+        out.pop().ok_or_else(|| self.err("Syntax error"))
     }
 
     #[inline(never)]
@@ -183,7 +208,7 @@ impl Ctx<'_, '_> {
                 Condition::In(a, list)
             }
             RawCond::Call(c) => self.condition_call(c)?,
-            RawCond::Not(_) | RawCond::And(..) | RawCond::Or(..) => self.condition(raw)?,
+            RawCond::Not(_) | RawCond::And(..) | RawCond::Or(..) => return Err(self.err("Syntax error")),
         })
     }
 

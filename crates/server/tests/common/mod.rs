@@ -1,0 +1,174 @@
+//! Test harness: starts a real `stator` process on a free loopback port and hands out
+//! AWS SDK clients (and a raw HTTP helper) pointed at it. The process is killed when
+//! the handle drops.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_dynamodb::types::{AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
+use aws_sdk_dynamodb::Client;
+
+/// A running server.
+pub struct Server {
+    child: Child,
+    pub port: u16,
+    pub data_dir: Option<PathBuf>,
+}
+
+impl Server {
+    /// An in-memory server.
+    pub fn start() -> Server {
+        Self::spawn(&["--in-memory"], None)
+    }
+
+    /// A durable server over `dir`.
+    pub fn start_durable(dir: &Path) -> Server {
+        Self::spawn(&["--data-dir", dir.to_str().expect("utf-8 path")], Some(dir.to_path_buf()))
+    }
+
+    fn spawn(extra: &[&str], data_dir: Option<PathBuf>) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_stator"))
+            .args(["serve", "--port", "0", "--log-level", "warn"])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start stator");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).expect("read the listening line");
+        let port = line
+            .split("http://127.0.0.1:")
+            .nth(1)
+            .and_then(|r| r.split(|c: char| !c.is_ascii_digit()).next())
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("unexpected first line: {line:?}"));
+        Server { child, port, data_dir }
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// An SDK client for region us-east-1.
+    pub fn client(&self) -> Client {
+        self.client_in("us-east-1")
+    }
+
+    /// An SDK client whose requests are signed for `region`.
+    pub fn client_in(&self, region: &str) -> Client {
+        let http = aws_smithy_http_client::Builder::new().build_http();
+        let config = aws_sdk_dynamodb::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .endpoint_url(self.endpoint())
+            .region(Region::new(region.to_string()))
+            .credentials_provider(Credentials::new("AKIDTEST", "secret", None, None, "test"))
+            .http_client(http)
+            .build();
+        Client::from_conf(config)
+    }
+
+    /// Kills the process with SIGKILL (no shutdown path runs) and waits for it.
+    pub fn kill9(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Sends SIGTERM and waits for a clean exit.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        self.child.wait().expect("wait")
+    }
+
+    /// One raw HTTP/1.1 exchange: returns (status, headers lower-cased, body).
+    pub fn raw(&self, method: &str, headers: &[(&str, &str)], body: &[u8]) -> (u16, Vec<(String, String)>, Vec<u8>) {
+        let mut s = TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
+        s.set_read_timeout(Some(Duration::from_secs(20))).expect("timeout");
+        let mut req = format!("{method} / HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\nContent-Length: {}\r\n", self.port, body.len());
+        for (k, v) in headers {
+            req.push_str(&format!("{k}: {v}\r\n"));
+        }
+        req.push_str("\r\n");
+        s.write_all(req.as_bytes()).expect("write");
+        s.write_all(body).expect("write body");
+        let mut buf = Vec::new();
+        s.read_to_end(&mut buf).expect("read");
+        let split = buf.windows(4).position(|w| w == b"\r\n\r\n").expect("header end");
+        let head = String::from_utf8_lossy(&buf[..split]).to_string();
+        let body = buf[split + 4..].to_vec();
+        let mut lines = head.split("\r\n");
+        let status = lines.next().and_then(|l| l.split(' ').nth(1)).and_then(|c| c.parse().ok()).expect("status");
+        let headers = lines
+            .filter_map(|l| l.split_once(':').map(|(k, v)| (k.trim().to_lowercase(), v.trim().to_string())))
+            .collect();
+        (status, headers, body)
+    }
+
+    /// A signed-looking DynamoDB call over raw HTTP, returning (status, JSON body).
+    pub fn call(&self, op: &str, body: &str) -> (u16, serde_json::Value) {
+        let target = format!("DynamoDB_20120810.{op}");
+        let (status, _, body) = self.raw(
+            "POST",
+            &[
+                ("Content-Type", "application/x-amz-json-1.0"),
+                ("X-Amz-Target", &target),
+                ("Authorization", AUTH),
+            ],
+            body.as_bytes(),
+        );
+        (status, serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null))
+    }
+}
+
+/// A well-formed (unverified) SigV4 header for raw requests.
+pub const AUTH: &str = "AWS4-HMAC-SHA256 Credential=AKIDTEST/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host;x-amz-date;x-amz-target, Signature=0000";
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Creates an on-demand table with a string partition key `pk` (and sort key `sk` when asked).
+pub async fn create_table(client: &Client, name: &str, with_sort_key: bool) {
+    let mut b = client
+        .create_table()
+        .table_name(name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(AttributeDefinition::builder().attribute_name("pk").attribute_type(ScalarAttributeType::S).build().expect("def"))
+        .key_schema(KeySchemaElement::builder().attribute_name("pk").key_type(KeyType::Hash).build().expect("key"));
+    if with_sort_key {
+        b = b
+            .attribute_definitions(AttributeDefinition::builder().attribute_name("sk").attribute_type(ScalarAttributeType::N).build().expect("def"))
+            .key_schema(KeySchemaElement::builder().attribute_name("sk").key_type(KeyType::Range).build().expect("key"));
+    }
+    b.send().await.expect("create table");
+}
+
+pub fn s(v: &str) -> AttributeValue {
+    AttributeValue::S(v.to_string())
+}
+
+pub fn n(v: &str) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+/// The `(type name, message)` of an SDK error.
+pub fn err_of<E, R>(e: aws_sdk_dynamodb::error::SdkError<E, R>) -> (String, String)
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::fmt::Debug,
+    R: std::fmt::Debug,
+{
+    match e.as_service_error() {
+        Some(se) => (se.code().unwrap_or("").to_string(), se.message().unwrap_or("").to_string()),
+        None => panic!("not a service error: {e:?}"),
+    }
+}
