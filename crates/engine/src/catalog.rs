@@ -220,7 +220,8 @@ impl TableMeta {
             }
         }
         if let Some(sse) = &self.sse {
-            d["SSEDescription"] = json!({"Status": "ENABLED", "SSEType": sse.sse_type, "KMSMasterKeyArn": sse.kms_key_arn});
+            d["SSEDescription"] =
+                json!({"Status": "ENABLED", "SSEType": sse.sse_type, "KMSMasterKeyArn": sse.kms_key_arn});
         }
         Ok(d)
     }

@@ -16,7 +16,9 @@ pub const MAX_SK_BYTES: usize = 1024;
 fn matches(ty: ScalarType, v: &AttributeValue) -> bool {
     matches!(
         (ty, v),
-        (ScalarType::S, AttributeValue::S(_)) | (ScalarType::N, AttributeValue::N(_)) | (ScalarType::B, AttributeValue::B(_))
+        (ScalarType::S, AttributeValue::S(_))
+            | (ScalarType::N, AttributeValue::N(_))
+            | (ScalarType::B, AttributeValue::B(_))
     )
 }
 
@@ -106,7 +108,5 @@ pub fn key_of_key(meta: &TableMeta, key: &Item) -> Result<Vec<u8>, DynamoError> 
 
 /// Just the key attributes of an item.
 pub fn key_attributes(meta: &TableMeta, item: &Item) -> Item {
-    meta.key_attrs()
-        .filter_map(|a| item.get(&a.name).map(|v| (a.name.clone(), v.clone())))
-        .collect()
+    meta.key_attrs().filter_map(|a| item.get(&a.name).map(|v| (a.name.clone(), v.clone()))).collect()
 }

@@ -84,7 +84,12 @@ impl Engine {
     }
 
     /// Executes one operation on a parsed request body.
-    pub fn execute(&self, ctx: &RequestContext, op: Operation, body: &Map<String, Value>) -> Result<Value, DynamoError> {
+    pub fn execute(
+        &self,
+        ctx: &RequestContext,
+        op: Operation,
+        body: &Map<String, Value>,
+    ) -> Result<Value, DynamoError> {
         let req = stator_protocol::Obj(body);
         match op {
             Operation::CreateTable => ops::create_table::execute(self, ctx, req),

@@ -41,7 +41,10 @@ pub fn table_name(req: Obj, member: &str, path: &str, c: &mut Constraints) -> Re
             if let Some(name) = resource.strip_prefix("table/") {
                 if !name.is_empty() && !name.contains('/') {
                     c.table_name(Some(name), path);
-                    return Ok(Some(TableRef { name: name.to_string(), scope: Some((account.to_string(), region.to_string())) }));
+                    return Ok(Some(TableRef {
+                        name: name.to_string(),
+                        scope: Some((account.to_string(), region.to_string())),
+                    }));
                 }
             }
         }
@@ -87,10 +90,14 @@ pub fn expr_params(req: Obj, uses_expressions: bool) -> Result<ExprParams, Dynam
     let raw_values = req.obj("ExpressionAttributeValues")?;
     if !uses_expressions {
         if names.is_some() {
-            return Err(DynamoError::validation("ExpressionAttributeNames can only be specified when using expressions"));
+            return Err(DynamoError::validation(
+                "ExpressionAttributeNames can only be specified when using expressions",
+            ));
         }
         if raw_values.is_some() {
-            return Err(DynamoError::validation("ExpressionAttributeValues can only be specified when using expressions"));
+            return Err(DynamoError::validation(
+                "ExpressionAttributeValues can only be specified when using expressions",
+            ));
         }
     }
     let values = match raw_values {
@@ -99,9 +106,9 @@ pub fn expr_params(req: Obj, uses_expressions: bool) -> Result<ExprParams, Dynam
             let mut out = HashMap::with_capacity(o.0.len());
             for (k, v) in o.0 {
                 let av = AttributeValue::from_json(v).map_err(|e| match e {
-                    stator_types::DecodeError::Validation(m) => {
-                        DynamoError::validation(format!("ExpressionAttributeValues contains invalid value: {m} for key {k}"))
-                    }
+                    stator_types::DecodeError::Validation(m) => DynamoError::validation(format!(
+                        "ExpressionAttributeValues contains invalid value: {m} for key {k}"
+                    )),
                     stator_types::DecodeError::Serialization(m) => DynamoError::Serialization(m),
                 })?;
                 out.insert(k.clone(), av);

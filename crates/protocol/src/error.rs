@@ -207,8 +207,9 @@ impl DynamoError {
         match self {
             DynamoError::UnknownOperation => None,
             DynamoError::Internal(_) => Some("Internal server error"),
-            DynamoError::ConditionalCheckFailed { message, .. }
-            | DynamoError::TransactionCanceled { message, .. } => Some(message),
+            DynamoError::ConditionalCheckFailed { message, .. } | DynamoError::TransactionCanceled { message, .. } => {
+                Some(message)
+            }
             DynamoError::Validation(m)
             | DynamoError::Serialization(m)
             | DynamoError::ResourceNotFound(m)
@@ -309,7 +310,8 @@ mod tests {
     fn conditional_check_failed_carries_item() {
         let mut item = Item::new();
         item.insert("a".into(), stator_types::AttributeValue::Bool(true));
-        let e = DynamoError::ConditionalCheckFailed { message: "The conditional request failed".into(), item: Some(item) };
+        let e =
+            DynamoError::ConditionalCheckFailed { message: "The conditional request failed".into(), item: Some(item) };
         assert_eq!(e.to_json()["Item"], json!({"a": {"BOOL": true}}));
     }
 }

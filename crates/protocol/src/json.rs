@@ -87,7 +87,9 @@ impl<'a> Obj<'a> {
             None => Ok(None),
             Some(Value::Object(m)) => Ok(Some(Obj(m))),
             Some(Value::Array(_)) => Err(DynamoError::Serialization("Start of list found where not expected".into())),
-            Some(v) => Err(DynamoError::Serialization(format!("{} can not be converted to a structure", kind_token(v)))),
+            Some(v) => {
+                Err(DynamoError::Serialization(format!("{} can not be converted to a structure", kind_token(v))))
+            }
         }
     }
 
@@ -96,7 +98,9 @@ impl<'a> Obj<'a> {
         match self.get(key) {
             None => Ok(None),
             Some(Value::Array(a)) => Ok(Some(a)),
-            Some(Value::Object(_)) => Err(DynamoError::Serialization("Start of structure or map found where not expected.".into())),
+            Some(Value::Object(_)) => {
+                Err(DynamoError::Serialization("Start of structure or map found where not expected.".into()))
+            }
             Some(_) => Err(DynamoError::Serialization("Expected list or null".into())),
         }
     }
@@ -150,7 +154,10 @@ impl<'a> Obj<'a> {
     }
 
     /// A map of attribute values as a HashMap (ExpressionAttributeValues).
-    pub fn value_map(&self, key: &str) -> Result<Option<std::collections::HashMap<String, AttributeValue>>, DynamoError> {
+    pub fn value_map(
+        &self,
+        key: &str,
+    ) -> Result<Option<std::collections::HashMap<String, AttributeValue>>, DynamoError> {
         Ok(self.item(key)?.map(|m| m.into_iter().collect()))
     }
 }
@@ -205,7 +212,11 @@ impl Constraints {
     pub fn one_of(&mut self, v: Option<&str>, path: &str, allowed: &[&str]) {
         if let Some(s) = v {
             if !allowed.contains(&s) {
-                self.fail(&format!("'{s}'"), path, &format!("Member must satisfy enum value set: [{}]", allowed.join(", ")));
+                self.fail(
+                    &format!("'{s}'"),
+                    path,
+                    &format!("Member must satisfy enum value set: [{}]", allowed.join(", ")),
+                );
             }
         }
     }
@@ -238,10 +249,7 @@ impl Constraints {
         match self.errors.len() {
             0 => Ok(()),
             1 => Err(DynamoError::Validation(format!("1 validation error detected: {}", self.errors[0]))),
-            n => Err(DynamoError::Validation(format!(
-                "{n} validation errors detected: {}",
-                self.errors.join("; ")
-            ))),
+            n => Err(DynamoError::Validation(format!("{n} validation errors detected: {}", self.errors.join("; ")))),
         }
     }
 }

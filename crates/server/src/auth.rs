@@ -55,6 +55,9 @@ mod tests {
         assert_eq!(scope(Some(h)).unwrap(), Scope { access_key: "AKID".into(), region: "eu-west-1".into() });
         assert!(matches!(scope(None), Err(DynamoError::MissingAuthenticationToken(_))));
         assert!(matches!(scope(Some("Basic x")), Err(DynamoError::IncompleteSignature(_))));
-        assert!(matches!(scope(Some("AWS4-HMAC-SHA256 Credential=AKID/2024, Signature=x")), Err(DynamoError::IncompleteSignature(_))));
+        assert!(matches!(
+            scope(Some("AWS4-HMAC-SHA256 Credential=AKID/2024, Signature=x")),
+            Err(DynamoError::IncompleteSignature(_))
+        ));
     }
 }

@@ -136,7 +136,8 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Full<By
     if req.method() != Method::POST {
         return error_response(&DynamoError::UnknownOperation, json_type);
     }
-    let declared = req.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+    let declared =
+        req.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > MAX_BODY) {
         return error_response(&too_large(), json_type);
     }
@@ -148,7 +149,9 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Full<By
         Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
             return error_response(&too_large(), json_type)
         }
-        Err(_) => return error_response(&DynamoError::Serialization("Could not read the request body".into()), json_type),
+        Err(_) => {
+            return error_response(&DynamoError::Serialization("Could not read the request body".into()), json_type)
+        }
     };
     let scope = match scope {
         Ok(s) => s,

@@ -52,7 +52,8 @@ pub struct ServerConfig {
 
 /// Sets up logging to stderr.
 pub fn init_logging(filter: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let filter =
+        tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
 }
 
@@ -66,7 +67,8 @@ pub fn open_engine(config: &ServerConfig) -> Result<Engine, String> {
         StorageChoice::Memory => Arc::new(LocalStore::new(MemEngine::new(), policy)),
         StorageChoice::Disk(dir) => {
             std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-            let engine = FjallEngine::open(dir).map_err(|e| format!("cannot open the store in {}: {e}", dir.display()))?;
+            let engine =
+                FjallEngine::open(dir).map_err(|e| format!("cannot open the store in {}: {e}", dir.display()))?;
             Arc::new(LocalStore::new(engine, policy))
         }
     };
@@ -91,7 +93,8 @@ pub fn serve(config: ServerConfig) -> Result<(), String> {
                     .and_then(|mut a| a.next().ok_or_else(|| "no address".to_string()))
             })
             .map_err(|e| format!("bad listen address {}:{}: {e}", config.host, config.port))?;
-        let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+        let listener =
+            tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
         let local = listener.local_addr().map_err(|e| e.to_string())?;
         let storage = match &config.storage {
             StorageChoice::Memory => "in memory".to_string(),

@@ -32,7 +32,16 @@ async fn concurrent_add_loses_no_increment() {
     for t in tasks {
         t.await.unwrap();
     }
-    let item = c.get_item().table_name("counter").key("pk", s("hot")).consistent_read(true).send().await.unwrap().item.unwrap();
+    let item = c
+        .get_item()
+        .table_name("counter")
+        .key("pk", s("hot"))
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
     assert_eq!(item["c"], n("8000"));
 }
 
@@ -62,7 +71,16 @@ async fn concurrent_add_on_disk() {
     for t in tasks {
         t.await.unwrap();
     }
-    let item = c.get_item().table_name("counter").key("pk", s("hot")).consistent_read(true).send().await.unwrap().item.unwrap();
+    let item = c
+        .get_item()
+        .table_name("counter")
+        .key("pk", s("hot"))
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
     assert_eq!(item["c"], n("1600"));
 }
 
@@ -105,7 +123,16 @@ async fn conditional_put_race_has_one_winner() {
             }
         }
         assert_eq!(winners.len(), 1, "round {round}: winners {winners:?}");
-        let item = c.get_item().table_name("race").key("pk", s(&key)).consistent_read(true).send().await.unwrap().item.unwrap();
+        let item = c
+            .get_item()
+            .table_name("race")
+            .key("pk", s(&key))
+            .consistent_read(true)
+            .send()
+            .await
+            .unwrap()
+            .item
+            .unwrap();
         assert_eq!(item["owner"], n(&winners[0].to_string()));
     }
 }
@@ -142,7 +169,14 @@ async fn parallel_writes_to_different_items() {
     let d = c.describe_table().table_name("spread").send().await.unwrap().table.unwrap();
     assert_eq!(d.item_count, Some(1600));
     for t in 0..16 {
-        let got = c.get_item().table_name("spread").key("pk", s(&format!("{t}-99"))).consistent_read(true).send().await.unwrap();
+        let got = c
+            .get_item()
+            .table_name("spread")
+            .key("pk", s(&format!("{t}-99")))
+            .consistent_read(true)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(got.item.unwrap()["v"], n("99"));
     }
 }

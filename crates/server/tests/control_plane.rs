@@ -4,7 +4,8 @@
 mod common;
 
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ProvisionedThroughput, ScalarAttributeType, TableStatus,
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ProvisionedThroughput, ScalarAttributeType,
+    TableStatus,
 };
 use common::{create_table, err_of, s, Server};
 
@@ -55,7 +56,16 @@ async fn create_describe_list_delete() {
     let t = c.describe_table().table_name("arn:aws:dynamodb:us-east-1:000000000000:table/orders").send().await.unwrap();
     assert_eq!(t.table.unwrap().table_name.as_deref(), Some("orders"));
 
-    let e = err_of(c.create_table().table_name("orders").attribute_definitions(def("pk", ScalarAttributeType::S)).key_schema(key("pk", KeyType::Hash)).provisioned_throughput(pt(1, 1)).send().await.unwrap_err());
+    let e = err_of(
+        c.create_table()
+            .table_name("orders")
+            .attribute_definitions(def("pk", ScalarAttributeType::S))
+            .key_schema(key("pk", KeyType::Hash))
+            .provisioned_throughput(pt(1, 1))
+            .send()
+            .await
+            .unwrap_err(),
+    );
     assert_eq!(e, ("ResourceInUseException".into(), "Table already exists: orders".into()));
 
     let names = c.list_tables().send().await.unwrap().table_names.unwrap();
@@ -97,7 +107,8 @@ async fn list_tables_pages() {
     assert_eq!(p3.table_names.unwrap(), vec!["t-e"]);
     assert_eq!(p3.last_evaluated_table_name, None);
     // The SDK paginator walks all pages.
-    let all: Vec<String> = c.list_tables().limit(2).into_paginator().items().send().collect::<Result<Vec<_>, _>>().await.unwrap();
+    let all: Vec<String> =
+        c.list_tables().limit(2).into_paginator().items().send().collect::<Result<Vec<_>, _>>().await.unwrap();
     assert_eq!(all.len(), 5);
     let e = err_of(c.list_tables().limit(0).send().await.unwrap_err());
     assert_eq!(e.1, "1 validation error detected: Value '0' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1");
@@ -165,13 +176,32 @@ async fn update_table_settings() {
     let e = err_of(c.update_table().table_name("prov").provisioned_throughput(pt(5, 5)).send().await.unwrap_err());
     assert!(e.1.starts_with("The provisioned throughput for the table will not change."), "{}", e.1);
 
-    let d = c.update_table().table_name("prov").provisioned_throughput(pt(10, 3)).send().await.unwrap().table_description.unwrap();
+    let d = c
+        .update_table()
+        .table_name("prov")
+        .provisioned_throughput(pt(10, 3))
+        .send()
+        .await
+        .unwrap()
+        .table_description
+        .unwrap();
     assert_eq!(d.table_status, Some(TableStatus::Updating));
     let p = d.provisioned_throughput.unwrap();
-    assert_eq!((p.read_capacity_units, p.write_capacity_units, p.number_of_decreases_today), (Some(10), Some(3), Some(1)));
+    assert_eq!(
+        (p.read_capacity_units, p.write_capacity_units, p.number_of_decreases_today),
+        (Some(10), Some(3), Some(1))
+    );
     assert!(p.last_increase_date_time.is_some() && p.last_decrease_date_time.is_some());
 
-    let d = c.update_table().table_name("prov").billing_mode(BillingMode::PayPerRequest).send().await.unwrap().table_description.unwrap();
+    let d = c
+        .update_table()
+        .table_name("prov")
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await
+        .unwrap()
+        .table_description
+        .unwrap();
     assert_eq!(d.billing_mode_summary.unwrap().billing_mode, Some(BillingMode::PayPerRequest));
 
     // Deletion protection blocks DeleteTable until it is turned off.

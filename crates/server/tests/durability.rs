@@ -16,7 +16,13 @@ async fn acknowledged_writes_survive_kill_9() {
         let c = srv.client();
         tasks.push(tokio::spawn(async move {
             for i in 0..125 {
-                c.put_item().table_name("durable").item("pk", s(&format!("{t}-{i}"))).item("v", n(&i.to_string())).send().await.unwrap();
+                c.put_item()
+                    .table_name("durable")
+                    .item("pk", s(&format!("{t}-{i}")))
+                    .item("v", n(&i.to_string()))
+                    .send()
+                    .await
+                    .unwrap();
             }
         }));
     }
@@ -40,7 +46,14 @@ async fn acknowledged_writes_survive_kill_9() {
     assert_eq!(d.item_count, Some(999));
     for t in 0..8 {
         for i in 0..125 {
-            let got = c.get_item().table_name("durable").key("pk", s(&format!("{t}-{i}"))).consistent_read(true).send().await.unwrap();
+            let got = c
+                .get_item()
+                .table_name("durable")
+                .key("pk", s(&format!("{t}-{i}")))
+                .consistent_read(true)
+                .send()
+                .await
+                .unwrap();
             match (t, i) {
                 (0, 0) => assert_eq!(got.item.unwrap()["v"], n("42")),
                 (0, 1) => assert!(got.item.is_none()),

@@ -21,9 +21,13 @@ fn unknown_operation() {
     let (status, body) = srv.call("DoSomething", "{}");
     assert_eq!(status, 400);
     assert_eq!(body, json!({"__type": "com.amazon.coral.service#UnknownOperationException"}));
-    let (status, _, body) = srv.raw("POST", &[("Authorization", AUTH), ("Content-Type", "application/x-amz-json-1.0")], b"{}");
+    let (status, _, body) =
+        srv.raw("POST", &[("Authorization", AUTH), ("Content-Type", "application/x-amz-json-1.0")], b"{}");
     assert_eq!(status, 400);
-    assert_eq!(serde_json::from_slice::<serde_json::Value>(&body).unwrap()["__type"], "com.amazon.coral.service#UnknownOperationException");
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&body).unwrap()["__type"],
+        "com.amazon.coral.service#UnknownOperationException"
+    );
 }
 
 #[test]
@@ -40,10 +44,13 @@ fn malformed_and_mistyped_json() {
     assert_eq!(body["__type"], "com.amazon.coral.service#SerializationException");
     let (status, body) = srv.call("DescribeTable", "{}");
     assert_eq!(status, 400);
-    assert_eq!(body, json!({
-        "__type": "com.amazon.coral.validate#ValidationException",
-        "message": "1 validation error detected: Value null at 'tableName' failed to satisfy constraint: Member must not be null"
-    }));
+    assert_eq!(
+        body,
+        json!({
+            "__type": "com.amazon.coral.validate#ValidationException",
+            "message": "1 validation error detected: Value null at 'tableName' failed to satisfy constraint: Member must not be null"
+        })
+    );
     // A deep nesting bomb is refused, not a crash.
     let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
     let (status, body) = srv.call("PutItem", &deep);
@@ -57,7 +64,11 @@ fn malformed_and_mistyped_json() {
 #[test]
 fn missing_credentials() {
     let srv = Server::start();
-    let (status, _, body) = srv.raw("POST", &[("X-Amz-Target", "DynamoDB_20120810.ListTables"), ("Content-Type", "application/x-amz-json-1.0")], b"{}");
+    let (status, _, body) = srv.raw(
+        "POST",
+        &[("X-Amz-Target", "DynamoDB_20120810.ListTables"), ("Content-Type", "application/x-amz-json-1.0")],
+        b"{}",
+    );
     assert_eq!(status, 400);
     let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(v["__type"], "com.amazon.coral.service#MissingAuthenticationTokenException");
@@ -69,7 +80,11 @@ fn response_headers() {
     let srv = Server::start();
     let (status, headers, body) = srv.raw(
         "POST",
-        &[("X-Amz-Target", "DynamoDB_20120810.ListTables"), ("Content-Type", "application/x-amz-json-1.1"), ("Authorization", AUTH)],
+        &[
+            ("X-Amz-Target", "DynamoDB_20120810.ListTables"),
+            ("Content-Type", "application/x-amz-json-1.1"),
+            ("Authorization", AUTH),
+        ],
         b"{}",
     );
     assert_eq!(status, 200);

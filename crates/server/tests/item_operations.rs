@@ -5,7 +5,9 @@ mod common;
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity, ReturnValue, ReturnValuesOnConditionCheckFailure};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, ReturnConsumedCapacity, ReturnValue, ReturnValuesOnConditionCheckFailure,
+};
 use common::{create_table, err_of, n, s, Server};
 
 #[tokio::test]
@@ -44,7 +46,9 @@ async fn put_get_delete_round_trip() {
         .key("pk", s("p1"))
         .key("sk", n("1"))
         .projection_expression("#m.deep, #l[1], #n")
-        .expression_attribute_names("#m", "map").expression_attribute_names("#l", "list").expression_attribute_names("#n", "num")
+        .expression_attribute_names("#m", "map")
+        .expression_attribute_names("#l", "list")
+        .expression_attribute_names("#n", "num")
         .send()
         .await
         .unwrap()
@@ -69,7 +73,15 @@ async fn put_get_delete_round_trip() {
     let gone = c.get_item().table_name("items").key("pk", s("p1")).key("sk", n("1")).send().await.unwrap();
     assert!(gone.item.is_none());
     // Deleting a missing item succeeds and returns nothing.
-    let again = c.delete_item().table_name("items").key("pk", s("p1")).key("sk", n("1")).return_values(ReturnValue::AllOld).send().await.unwrap();
+    let again = c
+        .delete_item()
+        .table_name("items")
+        .key("pk", s("p1"))
+        .key("sk", n("1"))
+        .return_values(ReturnValue::AllOld)
+        .send()
+        .await
+        .unwrap();
     assert!(again.attributes.is_none());
 }
 
@@ -78,9 +90,25 @@ async fn put_return_values_and_conditions() {
     let srv = Server::start();
     let c = srv.client();
     create_table(&c, "cond", false).await;
-    let r = c.put_item().table_name("cond").item("pk", s("k")).item("v", n("1")).return_values(ReturnValue::AllOld).send().await.unwrap();
+    let r = c
+        .put_item()
+        .table_name("cond")
+        .item("pk", s("k"))
+        .item("v", n("1"))
+        .return_values(ReturnValue::AllOld)
+        .send()
+        .await
+        .unwrap();
     assert!(r.attributes.is_none(), "no old item, no Attributes");
-    let r = c.put_item().table_name("cond").item("pk", s("k")).item("v", n("2")).return_values(ReturnValue::AllOld).send().await.unwrap();
+    let r = c
+        .put_item()
+        .table_name("cond")
+        .item("pk", s("k"))
+        .item("v", n("2"))
+        .return_values(ReturnValue::AllOld)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.attributes.unwrap()["v"], n("1"));
 
     let e = c
@@ -110,7 +138,9 @@ async fn put_return_values_and_conditions() {
         .await
         .unwrap();
 
-    let e = err_of(c.put_item().table_name("cond").item("pk", s("k")).return_values(ReturnValue::AllNew).send().await.unwrap_err());
+    let e = err_of(
+        c.put_item().table_name("cond").item("pk", s("k")).return_values(ReturnValue::AllNew).send().await.unwrap_err(),
+    );
     assert_eq!(e, ("ValidationException".into(), "ReturnValues can only be ALL_OLD or NONE".into()));
 }
 
@@ -144,7 +174,9 @@ async fn update_expressions_and_return_values() {
         .update_item()
         .table_name("upd")
         .key("pk", s("u"))
-        .update_expression("SET #l = list_append(#l, :more), m.deep = m.deep + :one, b = if_not_exists(b, :a) REMOVE a DELETE tags :t")
+        .update_expression(
+            "SET #l = list_append(#l, :more), m.deep = m.deep + :one, b = if_not_exists(b, :a) REMOVE a DELETE tags :t",
+        )
         .expression_attribute_names("#l", "list")
         .expression_attribute_values(":more", AttributeValue::L(vec![n("2")]))
         .expression_attribute_values(":one", n("1"))
@@ -193,7 +225,10 @@ async fn update_expressions_and_return_values() {
             .await
             .unwrap_err(),
     );
-    assert_eq!(e.1, "One or more parameter values were invalid: Cannot update attribute pk. This attribute is part of the key");
+    assert_eq!(
+        e.1,
+        "One or more parameter values were invalid: Cannot update attribute pk. This attribute is part of the key"
+    );
     let e = err_of(
         c.update_item()
             .table_name("upd")
@@ -216,7 +251,10 @@ async fn update_expressions_and_return_values() {
             .await
             .unwrap_err(),
     );
-    assert_eq!(e, ("ValidationException".into(), "An operand in the update expression has an incorrect data type".into()));
+    assert_eq!(
+        e,
+        ("ValidationException".into(), "An operand in the update expression has an incorrect data type".into())
+    );
     let e = err_of(
         c.update_item()
             .table_name("upd")
@@ -237,18 +275,48 @@ async fn consumed_capacity_arithmetic() {
     create_table(&c, "cap", false).await;
     // 2,000 bytes of value + name and key: 2 write units; 1 read unit strongly consistent.
     let big = "x".repeat(2000);
-    let r = c.put_item().table_name("cap").item("pk", s("k")).item("v", s(&big)).return_consumed_capacity(ReturnConsumedCapacity::Total).send().await.unwrap();
+    let r = c
+        .put_item()
+        .table_name("cap")
+        .item("pk", s("k"))
+        .item("v", s(&big))
+        .return_consumed_capacity(ReturnConsumedCapacity::Total)
+        .send()
+        .await
+        .unwrap();
     let cc = r.consumed_capacity.unwrap();
     assert_eq!(cc.table_name.as_deref(), Some("cap"));
     assert_eq!(cc.capacity_units, Some(2.0));
-    let r = c.get_item().table_name("cap").key("pk", s("k")).return_consumed_capacity(ReturnConsumedCapacity::Total).send().await.unwrap();
+    let r = c
+        .get_item()
+        .table_name("cap")
+        .key("pk", s("k"))
+        .return_consumed_capacity(ReturnConsumedCapacity::Total)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.consumed_capacity.unwrap().capacity_units, Some(0.5));
-    let r = c.get_item().table_name("cap").key("pk", s("k")).consistent_read(true).return_consumed_capacity(ReturnConsumedCapacity::Indexes).send().await.unwrap();
+    let r = c
+        .get_item()
+        .table_name("cap")
+        .key("pk", s("k"))
+        .consistent_read(true)
+        .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
+        .send()
+        .await
+        .unwrap();
     let cc = r.consumed_capacity.unwrap();
     assert_eq!(cc.capacity_units, Some(1.0));
     assert_eq!(cc.table.unwrap().capacity_units, Some(1.0));
     // A missing item still costs the minimum.
-    let r = c.get_item().table_name("cap").key("pk", s("none")).return_consumed_capacity(ReturnConsumedCapacity::Total).send().await.unwrap();
+    let r = c
+        .get_item()
+        .table_name("cap")
+        .key("pk", s("none"))
+        .return_consumed_capacity(ReturnConsumedCapacity::Total)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.consumed_capacity.unwrap().capacity_units, Some(0.5));
     // An update is billed on the larger of the old and new item.
     let r = c
@@ -261,7 +329,14 @@ async fn consumed_capacity_arithmetic() {
         .await
         .unwrap();
     assert_eq!(r.consumed_capacity.unwrap().capacity_units, Some(2.0));
-    let r = c.delete_item().table_name("cap").key("pk", s("k")).return_consumed_capacity(ReturnConsumedCapacity::Total).send().await.unwrap();
+    let r = c
+        .delete_item()
+        .table_name("cap")
+        .key("pk", s("k"))
+        .return_consumed_capacity(ReturnConsumedCapacity::Total)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.consumed_capacity.unwrap().capacity_units, Some(1.0));
     let r = c.put_item().table_name("cap").item("pk", s("k")).send().await.unwrap();
     assert!(r.consumed_capacity.is_none(), "not returned unless asked");
@@ -299,13 +374,22 @@ async fn key_and_item_validation() {
     }
     let e = err_of(c.get_item().table_name("keys").key("pk", s("a")).send().await.unwrap_err());
     assert_eq!(e.1, "The provided key element does not match the schema");
-    let e = err_of(c.get_item().table_name("keys").key("pk", s("a")).key("sk", n("1")).key("x", n("1")).send().await.unwrap_err());
+    let e = err_of(
+        c.get_item().table_name("keys").key("pk", s("a")).key("sk", n("1")).key("x", n("1")).send().await.unwrap_err(),
+    );
     assert_eq!(e.1, "The provided key element does not match the schema");
     let e = err_of(c.get_item().table_name("missing").key("pk", s("a")).send().await.unwrap_err());
     assert_eq!(e, ("ResourceNotFoundException".into(), "Requested resource not found".into()));
     // An item of exactly 400 KB is accepted (name and key included).
     let fill = 400 * 1024 - "pk".len() - 1 - "sk".len() - 2 - "big".len();
-    c.put_item().table_name("keys").item("pk", s("a")).item("sk", n("1")).item("big", s(&"x".repeat(fill))).send().await.unwrap();
+    c.put_item()
+        .table_name("keys")
+        .item("pk", s("a"))
+        .item("sk", n("1"))
+        .item("big", s(&"x".repeat(fill)))
+        .send()
+        .await
+        .unwrap();
     let t = c.describe_table().table_name("keys").send().await.unwrap().table.unwrap();
     assert_eq!(t.item_count, Some(1));
     assert_eq!(t.table_size_bytes, Some(400 * 1024));
@@ -316,12 +400,32 @@ async fn expression_errors() {
     let srv = Server::start();
     let c = srv.client();
     create_table(&c, "exprs", false).await;
-    let e = err_of(c.put_item().table_name("exprs").item("pk", s("a")).condition_expression("a = ").send().await.unwrap_err());
+    let e = err_of(
+        c.put_item().table_name("exprs").item("pk", s("a")).condition_expression("a = ").send().await.unwrap_err(),
+    );
     assert!(e.1.starts_with("Invalid ConditionExpression: Syntax error;"), "{}", e.1);
-    let e = err_of(c.put_item().table_name("exprs").item("pk", s("a")).condition_expression("a = :missing").send().await.unwrap_err());
+    let e = err_of(
+        c.put_item()
+            .table_name("exprs")
+            .item("pk", s("a"))
+            .condition_expression("a = :missing")
+            .send()
+            .await
+            .unwrap_err(),
+    );
     assert_eq!(e.1, "Invalid ConditionExpression: An expression attribute value used in expression is not defined; attribute value: :missing");
-    let e = err_of(c.put_item().table_name("exprs").item("pk", s("a")).expression_attribute_values(":v", s("x")).send().await.unwrap_err());
+    let e = err_of(
+        c.put_item()
+            .table_name("exprs")
+            .item("pk", s("a"))
+            .expression_attribute_values(":v", s("x"))
+            .send()
+            .await
+            .unwrap_err(),
+    );
     assert_eq!(e.1, "ExpressionAttributeValues can only be specified when using expressions");
-    let e = err_of(c.get_item().table_name("exprs").key("pk", s("a")).projection_expression("a, a").send().await.unwrap_err());
+    let e = err_of(
+        c.get_item().table_name("exprs").key("pk", s("a")).projection_expression("a, a").send().await.unwrap_err(),
+    );
     assert!(e.1.starts_with("Invalid ProjectionExpression: Two document paths overlap with each other"), "{}", e.1);
 }

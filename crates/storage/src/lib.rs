@@ -11,9 +11,9 @@
 #![warn(missing_docs)]
 
 pub mod fjall_engine;
+mod group_sync;
 pub mod local;
 pub mod mem;
-mod group_sync;
 
 use std::ops::Bound;
 

@@ -16,7 +16,10 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 
 use crate::group_sync::GroupSync;
-use crate::{decode_counter, Commit, Direction, EngineLimits, KeyRange, KvStore, ReadView, Result, ScanIter, StorageError, SyncWaiter, Transaction};
+use crate::{
+    decode_counter, Commit, Direction, EngineLimits, KeyRange, KvStore, ReadView, Result, ScanIter, StorageError,
+    SyncWaiter, Transaction,
+};
 
 /// A write handed to an engine: `None` deletes.
 pub type Write = (Vec<u8>, Option<Vec<u8>>);
@@ -79,7 +82,12 @@ impl<E: LocalEngine> LocalStore<E> {
         LocalStore {
             shared: Arc::new(Shared {
                 engine,
-                commit: Mutex::new(CommitState { seq: 0, last_write: HashMap::new(), history: VecDeque::new(), horizon: 0 }),
+                commit: Mutex::new(CommitState {
+                    seq: 0,
+                    last_write: HashMap::new(),
+                    history: VecDeque::new(),
+                    horizon: 0,
+                }),
                 sync: GroupSync::new(committed.clone()),
                 committed,
                 policy,
@@ -149,7 +157,6 @@ impl<E: LocalEngine> ReadView for LocalTxn<E> {
     }
 }
 
-
 impl<E: LocalEngine> Transaction for LocalTxn<E> {
     fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
         self.writes.insert(key, Some(value));
@@ -183,7 +190,8 @@ impl<E: LocalEngine> Transaction for LocalTxn<E> {
                     return Err(StorageError::Conflict);
                 }
             }
-            let mut batch: Vec<(Vec<u8>, Option<Vec<u8>>)> = Vec::with_capacity(this.writes.len() + this.counters.len());
+            let mut batch: Vec<(Vec<u8>, Option<Vec<u8>>)> =
+                Vec::with_capacity(this.writes.len() + this.counters.len());
             let mut written: Vec<Vec<u8>> = Vec::with_capacity(this.writes.len());
             for (k, v) in this.writes {
                 written.push(k.clone());
@@ -224,4 +232,3 @@ impl<E: LocalEngine> Transaction for LocalTxn<E> {
         }
     }
 }
-

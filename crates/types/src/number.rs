@@ -33,9 +33,7 @@ impl NumberError {
     pub fn message(self) -> &'static str {
         match self {
             NumberError::Invalid => "A value provided cannot be converted into a number",
-            NumberError::Precision => {
-                "Attempting to store more than 38 significant digits in a Number"
-            }
+            NumberError::Precision => "Attempting to store more than 38 significant digits in a Number",
             NumberError::Overflow => {
                 "Number overflow. Attempting to store a number with magnitude larger than supported range"
             }
@@ -281,10 +279,7 @@ impl Number {
         if sa == 0 {
             return Ordering::Equal;
         }
-        let mag = self
-            .adjusted_exponent()
-            .cmp(&other.adjusted_exponent())
-            .then_with(|| self.digits.cmp(&other.digits));
+        let mag = self.adjusted_exponent().cmp(&other.adjusted_exponent()).then_with(|| self.digits.cmp(&other.digits));
         if sa < 0 {
             mag.reverse()
         } else {
@@ -429,10 +424,7 @@ mod tests {
         assert!(Number::parse("1E-130").is_ok());
         assert_eq!(Number::parse("1E-131"), Err(NumberError::Underflow));
         assert!(Number::parse("12345678901234567890123456789012345678").is_ok());
-        assert_eq!(
-            Number::parse("123456789012345678901234567890123456789"),
-            Err(NumberError::Precision)
-        );
+        assert_eq!(Number::parse("123456789012345678901234567890123456789"), Err(NumberError::Precision));
         // Trailing zeros are not significant.
         assert!(Number::parse("1234567890123456789012345678901234567800000").is_ok());
     }
@@ -451,7 +443,8 @@ mod tests {
 
     #[test]
     fn ordering() {
-        let mut v: Vec<Number> = ["3", "-1", "0", "-10", "2.5", "1e10", "-0.001", "0.002"].iter().map(|s| n(s)).collect();
+        let mut v: Vec<Number> =
+            ["3", "-1", "0", "-10", "2.5", "1e10", "-0.001", "0.002"].iter().map(|s| n(s)).collect();
         v.sort();
         let s: Vec<String> = v.iter().map(|x| x.to_string()).collect();
         assert_eq!(s, ["-10", "-1", "-0.001", "0", "0.002", "2.5", "3", "10000000000"]);

@@ -156,7 +156,12 @@ impl AttributeValue {
                     "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes",
                 ))
             }
-            _ => return Err(ser(format!("Unexpected value type in payload: expected an AttributeValue structure, found {}", json_kind(v)))),
+            _ => {
+                return Err(ser(format!(
+                    "Unexpected value type in payload: expected an AttributeValue structure, found {}",
+                    json_kind(v)
+                )))
+            }
         };
         // Null members are treated as absent, as the SDKs sometimes send them.
         let mut present = obj.iter().filter(|(_, v)| !v.is_null());
@@ -183,9 +188,7 @@ impl AttributeValue {
             },
             ValueType::Null => match inner {
                 Value::Bool(true) => AttributeValue::Null,
-                Value::Bool(false) => {
-                    return Err(validation("Null attribute value types must have the value of true"))
-                }
+                Value::Bool(false) => return Err(validation("Null attribute value types must have the value of true")),
                 _ => return Err(ser(format!("Unexpected value type for NULL: {}", json_kind(inner)))),
             },
             ValueType::M => {
@@ -208,9 +211,7 @@ impl AttributeValue {
                 if depth + 1 > MAX_DEPTH {
                     return Err(validation("Nesting Levels have exceeded supported limits"));
                 }
-                AttributeValue::L(
-                    a.iter().map(|v| Self::from_json_depth(v, depth + 1)).collect::<Result<_, _>>()?,
-                )
+                AttributeValue::L(a.iter().map(|v| Self::from_json_depth(v, depth + 1)).collect::<Result<_, _>>()?)
             }
             ValueType::SS => {
                 let items = json_array(inner, "SS")?;
@@ -262,12 +263,8 @@ impl AttributeValue {
             AttributeValue::Null => ("NULL", Value::Bool(true)),
             AttributeValue::M(m) => ("M", item_to_json(m)),
             AttributeValue::L(l) => ("L", Value::Array(l.iter().map(|v| v.to_json()).collect())),
-            AttributeValue::SS(s) => {
-                ("SS", Value::Array(s.iter().map(|s| Value::String(s.clone())).collect()))
-            }
-            AttributeValue::NS(s) => {
-                ("NS", Value::Array(s.iter().map(|n| Value::String(n.to_string())).collect()))
-            }
+            AttributeValue::SS(s) => ("SS", Value::Array(s.iter().map(|s| Value::String(s.clone())).collect())),
+            AttributeValue::NS(s) => ("NS", Value::Array(s.iter().map(|n| Value::String(n.to_string())).collect())),
             AttributeValue::BS(s) => ("BS", Value::Array(s.iter().map(|b| b64(b)).collect())),
         };
         let mut m = Map::with_capacity(1);
@@ -279,7 +276,10 @@ impl AttributeValue {
 /// Decodes an item (`{"name": {"S": "x"}, ...}`).
 pub fn item_from_json(v: &Value) -> Result<Item, DecodeError> {
     let Value::Object(m) = v else {
-        return Err(ser(format!("Unexpected value type in payload: expected a map of AttributeValues, found {}", json_kind(v))));
+        return Err(ser(format!(
+            "Unexpected value type in payload: expected a map of AttributeValues, found {}",
+            json_kind(v)
+        )));
     };
     let mut out = Item::new();
     for (k, v) in m {
@@ -323,9 +323,7 @@ fn parse_number(s: &str) -> Result<Number, DecodeError> {
 }
 
 fn decode_b64(s: &str) -> Result<Vec<u8>, DecodeError> {
-    base64::engine::general_purpose::STANDARD
-        .decode(s)
-        .map_err(|_| ser("Base64 encoded value is invalid"))
+    base64::engine::general_purpose::STANDARD.decode(s).map_err(|_| ser("Base64 encoded value is invalid"))
 }
 
 fn check_dupes<T, K: Ord + fmt::Display>(v: &[T], key: impl Fn(&T) -> K) -> Result<(), DecodeError> {
@@ -333,10 +331,7 @@ fn check_dupes<T, K: Ord + fmt::Display>(v: &[T], key: impl Fn(&T) -> K) -> Resu
     for x in v {
         if !seen.insert(key(x)) {
             let shown: Vec<String> = v.iter().map(|x| key(x).to_string()).collect();
-            return Err(validation(format!(
-                "Input collection [{}] contains duplicates.",
-                shown.join(", ")
-            )));
+            return Err(validation(format!("Input collection [{}] contains duplicates.", shown.join(", "))));
         }
     }
     Ok(())

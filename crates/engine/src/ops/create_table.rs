@@ -107,7 +107,8 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
             )));
         }
     }
-    let (Some((Some(hash_name), Some(hash_type))), second) = (key_schema.first().copied(), key_schema.get(1).copied()) else {
+    let (Some((Some(hash_name), Some(hash_type))), second) = (key_schema.first().copied(), key_schema.get(1).copied())
+    else {
         return Err(DynamoError::validation("Invalid KeySchema: Some index key attribute have no definition"));
     };
     if hash_type != "HASH" {
@@ -116,7 +117,9 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
     let range_name = match second {
         Some((Some(n), Some("RANGE"))) => Some(n),
         Some(_) => {
-            return Err(DynamoError::validation("Invalid KeySchema: The second KeySchemaElement is not a RANGE key type"))
+            return Err(DynamoError::validation(
+                "Invalid KeySchema: The second KeySchemaElement is not a RANGE key type",
+            ))
         }
         None => None,
     };
@@ -144,7 +147,9 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
     }
     let (pk, sk) = match (find(hash_name), range_name.and_then(find)) {
         (Some(pk), sk) => (pk, sk),
-        (None, _) => return Err(DynamoError::validation("Invalid KeySchema: Some index key attribute have no definition")),
+        (None, _) => {
+            return Err(DynamoError::validation("Invalid KeySchema: Some index key attribute have no definition"))
+        }
     };
 
     if engine.catalog.get(&account, &region, &table.name).is_some() {

@@ -2,7 +2,6 @@
 //! protection) and purges its items in the background. Table numbers are never
 //! reused, so a purge still running cannot touch a new table of the same name.
 
-
 use serde_json::{json, Value};
 use stator_protocol::{DynamoError, Obj};
 use stator_storage::{Direction, KeyRange, KvStore};
@@ -72,4 +71,3 @@ pub(crate) fn purge(store: &dyn KvStore, number: u64) -> Result<(), DynamoError>
         }
     }
 }
-

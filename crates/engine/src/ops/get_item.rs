@@ -62,7 +62,9 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
     if let Some(item) = item {
         let shown: Item = match (&projection, &to_get) {
             (Some(paths), _) => stator_expr::project(&item, paths),
-            (None, Some(names)) => names.iter().filter_map(|n| item.get(*n).map(|v| (n.to_string(), v.clone()))).collect(),
+            (None, Some(names)) => {
+                names.iter().filter_map(|n| item.get(*n).map(|v| (n.to_string(), v.clone()))).collect()
+            }
             (None, None) => item,
         };
         out.insert("Item".into(), item_to_json(&shown));

@@ -50,7 +50,11 @@ pub fn stream(req: Obj, c: &mut Constraints) -> Result<Option<StreamInput>, Dyna
     let enabled = s.bool("StreamEnabled")?;
     c.require(&enabled, "streamSpecification.streamEnabled");
     let view = s.str("StreamViewType")?;
-    c.one_of(view, "streamSpecification.streamViewType", &["NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY"]);
+    c.one_of(
+        view,
+        "streamSpecification.streamViewType",
+        &["NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY"],
+    );
     Ok(Some(StreamInput { enabled: enabled.unwrap_or(false), view_type: view.map(str::to_string) }))
 }
 
@@ -99,7 +103,12 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
 }
 
 /// Reads `SSESpecification`; returns the settings to store when SSE with a KMS key is on.
-pub fn sse(req: Obj, c: &mut Constraints, account: &str, region: &str) -> Result<Option<Option<SseSettings>>, DynamoError> {
+pub fn sse(
+    req: Obj,
+    c: &mut Constraints,
+    account: &str,
+    region: &str,
+) -> Result<Option<Option<SseSettings>>, DynamoError> {
     let Some(s) = req.obj("SSESpecification")? else { return Ok(None) };
     let enabled = s.bool("Enabled")?;
     let ty = s.str("SSEType")?;

@@ -36,7 +36,13 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
             "One or more parameter values were invalid: Secondary indexes and replicas are not supported by this version of Stator",
         ));
     }
-    if billing.is_none() && throughput.is_none() && class.is_none() && stream.is_none() && protection.is_none() && sse.is_none() {
+    if billing.is_none()
+        && throughput.is_none()
+        && class.is_none()
+        && stream.is_none()
+        && protection.is_none()
+        && sse.is_none()
+    {
         return Err(DynamoError::validation(
             "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required",
         ));
@@ -78,7 +84,10 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
     }
     if let Some(tp) = throughput {
         let (read, write) = (tp.read.unwrap_or(0), tp.write.unwrap_or(0));
-        if read == current.throughput.read && write == current.throughput.write && current.billing == BillingMode::Provisioned {
+        if read == current.throughput.read
+            && write == current.throughput.write
+            && current.billing == BillingMode::Provisioned
+        {
             return Err(DynamoError::validation(format!(
                 "The provisioned throughput for the table will not change. The requested value equals the current value. Current ReadCapacityUnitsForTable: {r}. Requested ReadCapacityUnitsForTable: {read}. Current WriteCapacityUnitsForTable: {w}. Requested WriteCapacityUnitsForTable: {write}. Refer to the Amazon DynamoDB Developer Guide for current limits and how to request higher limits.",
                 r = current.throughput.read,
@@ -110,7 +119,11 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
         meta.stream = Some(if s.enabled {
             table_settings::new_stream(s)
         } else {
-            StreamSettings { enabled: false, view_type: None, label: meta.stream.as_ref().and_then(|x| x.label.clone()) }
+            StreamSettings {
+                enabled: false,
+                view_type: None,
+                label: meta.stream.as_ref().and_then(|x| x.label.clone()),
+            }
         });
     }
     if let Some(class) = class {
@@ -127,7 +140,12 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
     let meta = engine.write_catalog(|txn| {
         match txn.get(&key).map_err(crate::internal)? {
             Some(v) if TableMeta::from_bytes(&v)? == *current => {}
-            Some(_) => return Err(DynamoError::ResourceInUse(format!("Attempt to change a resource which is still in use: Table is being updated: {}", t.name))),
+            Some(_) => {
+                return Err(DynamoError::ResourceInUse(format!(
+                    "Attempt to change a resource which is still in use: Table is being updated: {}",
+                    t.name
+                )))
+            }
             None => return Err(table_not_found(&t.name)),
         }
         txn.put(key.clone(), meta.to_bytes());
