@@ -103,6 +103,7 @@ impl Engine {
             Operation::GetItem => ops::get_item::execute(self, ctx, req),
             Operation::DeleteItem => ops::delete_item::execute(self, ctx, req),
             Operation::UpdateItem => ops::update_item::execute(self, ctx, req),
+            Operation::BatchWriteItem => ops::batch_write_item::execute(self, ctx, req),
         }
     }
 

@@ -33,6 +33,18 @@ pub fn table_name(req: Obj, member: &str, path: &str, c: &mut Constraints) -> Re
     let v = req.str(member)?;
     c.require(&v, path);
     let Some(s) = v else { return Ok(None) };
+    parse_table_ref(s, path, c)
+}
+
+/// A table name or ARN used as a map key (BatchWriteItem, BatchGetItem).
+pub fn table_ref(s: &str) -> Result<TableRef, DynamoError> {
+    let mut c = Constraints::new();
+    let t = parse_table_ref(s, "requestItems.key", &mut c)?;
+    c.finish()?;
+    t.ok_or_else(|| DynamoError::validation(format!("Invalid TableName: {s}")))
+}
+
+fn parse_table_ref(s: &str, path: &str, c: &mut Constraints) -> Result<Option<TableRef>, DynamoError> {
     if let Some(rest) = s.strip_prefix("arn:") {
         c.length(Some(s), path, 1, 1024);
         // arn:PARTITION:dynamodb:REGION:ACCOUNT:table/NAME

@@ -347,12 +347,8 @@ mod tests {
 
     #[test]
     fn path_display() {
-        let p = Path(vec![
-            PathElem::Attr("a".into()),
-            PathElem::Index(1),
-            PathElem::Attr("b".into()),
-            PathElem::Index(0),
-        ]);
+        let p =
+            Path(vec![PathElem::Attr("a".into()), PathElem::Index(1), PathElem::Attr("b".into()), PathElem::Index(0)]);
         assert_eq!(p.to_string(), "[a, [1], b, [0]]");
         assert_eq!(p.expr().to_string(), "a[1].b[0]");
         assert_eq!(p.top(), Some("a"));
@@ -362,9 +358,7 @@ mod tests {
 
     #[test]
     fn condition_display_parenthesizes_by_precedence() {
-        let c = |n: &str| {
-            Condition::AttributeExists(Path::attr(n))
-        };
+        let c = |n: &str| Condition::AttributeExists(Path::attr(n));
         let and = |l, r| Condition::And(Box::new(l), Box::new(r));
         let or = |l, r| Condition::Or(Box::new(l), Box::new(r));
         let e = and(or(c("a"), c("b")), and(c("c"), c("d")));

@@ -14,7 +14,11 @@ use crate::resolve::Resolver;
 use crate::syntax::{RawAction, RawCall, RawCond, RawOperand, RawSet};
 
 /// Functions a condition may use as a condition.
-const CONDITION_FUNCTIONS: [&str; 5] = ["attribute_exists", "attribute_not_exists", "attribute_type", "begins_with", "contains"];
+const CONDITION_FUNCTIONS: [&str; 5] =
+    ["attribute_exists", "attribute_not_exists", "attribute_type", "begins_with", "contains"];
+
+/// Functions only an update's SET may use.
+const UPDATE_FUNCTIONS: [&str; 2] = ["if_not_exists", "list_append"];
 
 /// The type names attribute_type accepts, in the order DynamoDB lists them.
 const VALID_TYPES: &str = "{B,NULL,SS,BOOL,L,BS,N,NS,S,M}";
@@ -54,6 +58,11 @@ impl Ctx<'_, '_> {
         self.err(format_args!("The function is not allowed to be used this way in an expression; function: {name}"))
     }
 
+    fn not_in_condition(&self, name: &str) -> ExprError {
+        // DynamoDB's own wording, "an condition" included.
+        self.err(format_args!("The function is not allowed in an condition expression; function: {name}"))
+    }
+
     fn operand_count(&self, name: &str, n: usize) -> ExprError {
         self.err(format_args!(
             "Incorrect number of operands for operator or function; operator or function: {name}, number of operands: {n}"
@@ -87,6 +96,14 @@ impl Ctx<'_, '_> {
         }
     }
 
+    /// The two operands of a two-operand function.
+    fn two<'c>(&self, call: &'c RawCall) -> Result<(&'c RawOperand, &'c RawOperand), ExprError> {
+        match call.args.as_slice() {
+            [a, b] => Ok((a, b)),
+            other => Err(self.operand_count(&call.name, other.len())),
+        }
+    }
+
     fn path_arg(&self, call: &RawCall, i: usize) -> Result<Path, ExprError> {
         match call.args.get(i) {
             Some(RawOperand::Path(p)) => Ok(self.r.path(p)),
@@ -107,6 +124,9 @@ impl Ctx<'_, '_> {
                 }
                 if CONDITION_FUNCTIONS.contains(&c.name.as_str()) {
                     return Err(self.misused(&c.name));
+                }
+                if UPDATE_FUNCTIONS.contains(&c.name.as_str()) {
+                    return Err(self.not_in_condition(&c.name));
                 }
                 Err(self.invalid_function(&c.name))
             }
@@ -217,12 +237,16 @@ impl Ctx<'_, '_> {
             "attribute_exists" | "attribute_not_exists" => {
                 self.arity(c, 1)?;
                 let p = self.path_arg(c, 0)?;
-                Ok(if c.name == "attribute_exists" { Condition::AttributeExists(p) } else { Condition::AttributeNotExists(p) })
+                Ok(if c.name == "attribute_exists" {
+                    Condition::AttributeExists(p)
+                } else {
+                    Condition::AttributeNotExists(p)
+                })
             }
             "attribute_type" => {
-                self.arity(c, 2)?;
+                let (_, t) = self.two(c)?;
                 let p = self.path_arg(c, 0)?;
-                let t = self.operand(&c.args[1])?;
+                let t = self.operand(t)?;
                 if let Operand::Value(v) = &t {
                     match &v.value {
                         AttributeValue::S(s) if ValueType::parse(s).is_some() => {}
@@ -237,8 +261,8 @@ impl Ctx<'_, '_> {
                 Ok(Condition::AttributeType(p, t))
             }
             "begins_with" => {
-                self.arity(c, 2)?;
-                let (a, b) = (self.operand(&c.args[0])?, self.operand(&c.args[1])?);
+                let (a, b) = self.two(c)?;
+                let (a, b) = (self.operand(a)?, self.operand(b)?);
                 for o in [&a, &b] {
                     if let Operand::Value(v) = o {
                         let t = v.value.value_type();
@@ -250,8 +274,8 @@ impl Ctx<'_, '_> {
                 Ok(Condition::BeginsWith(a, b))
             }
             "contains" => {
-                self.arity(c, 2)?;
-                let (a, b) = (self.operand(&c.args[0])?, self.operand(&c.args[1])?);
+                let (a, b) = self.two(c)?;
+                let (a, b) = (self.operand(a)?, self.operand(b)?);
                 // Documented: "The path and the operand must be distinct; that is,
                 // contains (a, a) will return an error."
                 if let (Operand::Path(p), Operand::Path(q)) = (&a, &b) {
@@ -264,7 +288,8 @@ impl Ctx<'_, '_> {
                 Ok(Condition::Contains(a, b))
             }
             "size" => Err(self.misused(&c.name)),
-            _ => Err(self.invalid_function(&c.name)),
+            name if UPDATE_FUNCTIONS.contains(&name) => Err(self.not_in_condition(name)),
+            name => Err(self.invalid_function(name)),
         }
     }
 
@@ -276,14 +301,14 @@ impl Ctx<'_, '_> {
             RawOperand::Value(v) => self.value(v).map(UpdateOperand::Value),
             RawOperand::Call(c) => match c.name.as_str() {
                 "if_not_exists" => {
-                    self.arity(c, 2)?;
+                    let (_, v) = self.two(c)?;
                     let p = self.path_arg(c, 0)?;
-                    let v = self.update_operand(&c.args[1])?;
+                    let v = self.update_operand(v)?;
                     Ok(UpdateOperand::IfNotExists(p, Box::new(v)))
                 }
                 "list_append" => {
-                    self.arity(c, 2)?;
-                    let (a, b) = (self.update_operand(&c.args[0])?, self.update_operand(&c.args[1])?);
+                    let (a, b) = self.two(c)?;
+                    let (a, b) = (self.update_operand(a)?, self.update_operand(b)?);
                     for o in [&a, &b] {
                         if let UpdateOperand::Value(v) = o {
                             if v.value.value_type() != ValueType::L {
@@ -293,15 +318,20 @@ impl Ctx<'_, '_> {
                     }
                     Ok(UpdateOperand::ListAppend(Box::new(a), Box::new(b)))
                 }
-                name if name == "size" || CONDITION_FUNCTIONS.contains(&name) => Err(self.err(format_args!(
-                    "The function is not allowed in an update expression; function: {name}"
-                ))),
+                name if name == "size" || CONDITION_FUNCTIONS.contains(&name) => {
+                    Err(self.err(format_args!("The function is not allowed in an update expression; function: {name}")))
+                }
                 name => Err(self.invalid_function(name)),
             },
         }
     }
 
-    fn arithmetic(&self, op: &str, a: &RawOperand, b: &RawOperand) -> Result<(UpdateOperand, UpdateOperand), ExprError> {
+    fn arithmetic(
+        &self,
+        op: &str,
+        a: &RawOperand,
+        b: &RawOperand,
+    ) -> Result<(UpdateOperand, UpdateOperand), ExprError> {
         let (a, b) = (self.update_operand(a)?, self.update_operand(b)?);
         for o in [&a, &b] {
             if let UpdateOperand::Value(v) = o {

@@ -50,9 +50,7 @@ pub fn values_equal(a: &AttributeValue, b: &AttributeValue) -> bool {
         (V::NS(x), V::NS(y)) => same_set(x, y),
         (V::BS(x), V::BS(y)) => same_set(x, y),
         (V::L(x), V::L(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| values_equal(p, q)),
-        (V::M(x), V::M(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| values_equal(v, w)))
-        }
+        (V::M(x), V::M(y)) => x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| values_equal(v, w))),
         _ => a == b,
     }
 }
@@ -153,15 +151,13 @@ impl Condition {
                     },
                 }
             }
-            Condition::Between(a, lo, hi) => {
-                match (operand(a, item), operand(lo, item), operand(hi, item)) {
-                    (Some(a), Some(lo), Some(hi)) => {
-                        compare_values(&a, &lo).is_some_and(|o| o != Ordering::Less)
-                            && compare_values(&a, &hi).is_some_and(|o| o != Ordering::Greater)
-                    }
-                    _ => false,
+            Condition::Between(a, lo, hi) => match (operand(a, item), operand(lo, item), operand(hi, item)) {
+                (Some(a), Some(lo), Some(hi)) => {
+                    compare_values(&a, &lo).is_some_and(|o| o != Ordering::Less)
+                        && compare_values(&a, &hi).is_some_and(|o| o != Ordering::Greater)
                 }
-            }
+                _ => false,
+            },
             Condition::In(a, list) => match operand(a, item) {
                 Some(a) => list.iter().any(|o| operand(o, item).is_some_and(|v| values_equal(&a, &v))),
                 None => false,
@@ -195,13 +191,25 @@ mod tests {
 
     #[test]
     fn equality_and_order() {
-        assert!(values_equal(&AttributeValue::SS(vec!["a".into(), "b".into()]), &AttributeValue::SS(vec!["b".into(), "a".into()])));
-        assert!(!values_equal(&AttributeValue::SS(vec!["a".into()]), &AttributeValue::SS(vec!["a".into(), "b".into()])));
+        assert!(values_equal(
+            &AttributeValue::SS(vec!["a".into(), "b".into()]),
+            &AttributeValue::SS(vec!["b".into(), "a".into()])
+        ));
+        assert!(!values_equal(
+            &AttributeValue::SS(vec!["a".into()]),
+            &AttributeValue::SS(vec!["a".into(), "b".into()])
+        ));
         assert!(values_equal(&n("1.0"), &n("1")));
         assert!(!values_equal(&n("1"), &AttributeValue::S("1".into())));
         assert_eq!(compare_values(&n("-2"), &n("10")), Some(Ordering::Less));
-        assert_eq!(compare_values(&AttributeValue::S("Z".into()), &AttributeValue::S("a".into())), Some(Ordering::Less));
-        assert_eq!(compare_values(&AttributeValue::B(vec![0x80]), &AttributeValue::B(vec![0x7f])), Some(Ordering::Greater));
+        assert_eq!(
+            compare_values(&AttributeValue::S("Z".into()), &AttributeValue::S("a".into())),
+            Some(Ordering::Less)
+        );
+        assert_eq!(
+            compare_values(&AttributeValue::B(vec![0x80]), &AttributeValue::B(vec![0x7f])),
+            Some(Ordering::Greater)
+        );
         assert_eq!(compare_values(&n("1"), &AttributeValue::S("1".into())), None);
     }
 

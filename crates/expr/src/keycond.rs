@@ -2,7 +2,7 @@
 //!
 //! A key condition may only AND together comparisons of one top-level attribute with
 //! a value: `=`, `<`, `<=`, `>`, `>=`, BETWEEN and begins_with. Any other operator is
-//! refused with "Invalid operator used in KeyConditionExpression: <op>"; two
+//! refused with `Invalid operator used in KeyConditionExpression: <op>`; two
 //! conditions on one attribute with "KeyConditionExpressions must only contain one
 //! condition per key". Whether the attributes are the right key attributes, and how
 //! many conditions there may be, depends on the key schema and is the caller's check.

@@ -28,6 +28,9 @@
 //! assert_eq!(item["n"], AttributeValue::N(Number::from_i64(1)));
 //! ```
 
+#![warn(missing_docs)]
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
 mod ast;
 mod build;
 mod error;

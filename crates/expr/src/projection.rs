@@ -59,7 +59,8 @@ fn select(v: &AttributeValue, sel: &Sel) -> Option<AttributeValue> {
             (!out.is_empty()).then_some(AttributeValue::M(out))
         }
         (Sel::List(idx), AttributeValue::L(l)) => {
-            let out: Vec<AttributeValue> = idx.iter().filter_map(|(i, s)| l.get(*i).and_then(|x| select(x, s))).collect();
+            let out: Vec<AttributeValue> =
+                idx.iter().filter_map(|(i, s)| l.get(*i).and_then(|x| select(x, s))).collect();
             (!out.is_empty()).then_some(AttributeValue::L(out))
         }
         _ => None,
@@ -76,9 +77,7 @@ pub fn project(item: &Item, paths: &[Path]) -> Item {
         };
         insert(root.entry(top.as_str()).or_insert(Sel::Empty), rest);
     }
-    root.into_iter()
-        .filter_map(|(k, s)| item.get(k).and_then(|v| select(v, &s)).map(|v| (k.to_string(), v)))
-        .collect()
+    root.into_iter().filter_map(|(k, s)| item.get(k).and_then(|v| select(v, &s)).map(|v| (k.to_string(), v))).collect()
 }
 
 #[cfg(test)]
@@ -112,7 +111,14 @@ mod tests {
         item.insert("s".into(), AttributeValue::S("s".into()));
         let out = project(
             &item,
-            &[path(&["l", "2"]), path(&["l", "0"]), path(&["l", "3", "y"]), path(&["m", "x"]), path(&["m", "z"]), path(&["q"])],
+            &[
+                path(&["l", "2"]),
+                path(&["l", "0"]),
+                path(&["l", "3", "y"]),
+                path(&["m", "x"]),
+                path(&["m", "z"]),
+                path(&["q"]),
+            ],
         );
         let mut y = Item::new();
         y.insert("y".into(), n(2));

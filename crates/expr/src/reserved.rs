@@ -1,7 +1,7 @@
 //! DynamoDB's reserved words: the full list from the Developer Guide page
 //! "Reserved words in DynamoDB" (573 words). A bare attribute name in an expression
 //! that matches one of them, compared case-insensitively, is refused with
-//! "Attribute name is a reserved keyword; reserved keyword: <name>".
+//! `Attribute name is a reserved keyword; reserved keyword: <name>`.
 
 /// The reserved words, upper case, in byte order (so the list can be binary-searched).
 pub const RESERVED_WORDS: [&str; 573] = [

@@ -169,7 +169,8 @@ mod tests {
 
     #[test]
     fn key_syntax() {
-        let names: HashMap<String, String> = [("#ok_1".to_string(), "a".to_string()), ("#bad-".into(), "b".into())].into();
+        let names: HashMap<String, String> =
+            [("#ok_1".to_string(), "a".to_string()), ("#bad-".into(), "b".into())].into();
         let r = Resolver::new(Some(&names), None);
         assert_eq!(
             r.validate().unwrap_err().0,
@@ -177,7 +178,10 @@ mod tests {
         );
         let values: HashMap<String, AttributeValue> = [("x".to_string(), AttributeValue::Null)].into();
         let r = Resolver::new(None, Some(&values));
-        assert_eq!(r.validate().unwrap_err().0, "ExpressionAttributeValues contains invalid key: Syntax error; key: \"x\"");
+        assert_eq!(
+            r.validate().unwrap_err().0,
+            "ExpressionAttributeValues contains invalid key: Syntax error; key: \"x\""
+        );
         let empty = HashMap::new();
         assert_eq!(
             Resolver::new(Some(&empty), None).validate().unwrap_err().0,

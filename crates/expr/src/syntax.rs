@@ -476,9 +476,7 @@ impl<'s> Parser<'s> {
                 return Ok(actions);
             };
             if seen.contains(&clause) {
-                self.defer(format_args!(
-                    "The \"{clause}\" section can only be used once in an update expression;"
-                ));
+                self.defer(format_args!("The \"{clause}\" section can only be used once in an update expression;"));
             }
             seen.push(clause);
             self.bump();

@@ -7,14 +7,15 @@
 //!   order (Developer Guide: "the elements are sorted in order by element number");
 //! - REMOVE of several elements of one list uses the original indexes (removals run
 //!   from the highest index down); REMOVE of a missing attribute, element or map key
-//!   is a no-op, but a path running through a value of the wrong type is invalid;
+//!   is a no-op, but its parent must exist with the right type (DynamoDB refuses
+//!   `REMOVE x.y` when the item has no map `x`, and accepts it when only `y` is missing);
 //! - SET / ADD below a parent that is missing or has the wrong type fails with "The
 //!   document path provided in the update expression is invalid for update";
 //! - ADD: missing attribute + number = the number, number + number, set ∪ set of the
 //!   same type; anything else "An operand in the update expression has an incorrect
 //!   data type";
 //! - DELETE: set ∖ set of the same type; an emptied set is removed; a missing
-//!   attribute is left alone;
+//!   attribute is left alone (its parent, as for REMOVE, must exist);
 //! - `+` / `-` need numbers; a path on the right that is missing fails with "The
 //!   provided expression refers to an attribute that does not exist in the item";
 //!   number overflow and precision errors carry the number's own message.
@@ -156,6 +157,21 @@ fn set_path(item: &mut Item, path: &Path, value: AttributeValue) -> Result<(), E
     Ok(())
 }
 
+/// Whether the container `path` would live in exists with the right type (a map for
+/// a key, a list for an index); top-level attributes always have one.
+fn parent_ok(item: &Item, path: &Path) -> bool {
+    let Some((last, parents)) = path.0.split_last() else {
+        return false;
+    };
+    if parents.is_empty() {
+        return matches!(last, PathElem::Attr(_));
+    }
+    matches!(
+        (last, get_path(item, &Path(parents.to_vec()))),
+        (PathElem::Attr(_), Some(AttributeValue::M(_))) | (PathElem::Index(_), Some(AttributeValue::L(_)))
+    )
+}
+
 fn remove_path(item: &mut Item, path: &Path) -> Result<(), ExprError> {
     let Some((last, parents)) = path.0.split_last() else {
         return Err(runtime::invalid_path());
@@ -168,7 +184,6 @@ fn remove_path(item: &mut Item, path: &Path) -> Result<(), ExprError> {
         return Ok(());
     }
     match (last, walk_mut(item, parents)?) {
-        (_, None) => {}
         (PathElem::Attr(a), Some(AttributeValue::M(m))) => {
             m.remove(a);
         }
@@ -193,14 +208,14 @@ impl Update {
                 UpdateAction::Set(p, v) => writes.push((p, set_value(v, item)?)),
                 UpdateAction::Remove(p) => removes.push(p),
                 UpdateAction::Add(p, v) => writes.push((p, add(get_path(item, p), &v.value)?)),
-                UpdateAction::Delete(p, v) => {
-                    if let Some(existing) = get_path(item, p) {
-                        match delete(existing, &v.value)? {
-                            Some(left) => writes.push((p, left)),
-                            None => removes.push(p),
-                        }
-                    }
-                }
+                UpdateAction::Delete(p, v) => match get_path(item, p) {
+                    Some(existing) => match delete(existing, &v.value)? {
+                        Some(left) => writes.push((p, left)),
+                        None => removes.push(p),
+                    },
+                    None if parent_ok(item, p) => {}
+                    None => return Err(runtime::invalid_path()),
+                },
             }
         }
         let mut out = item.clone();

@@ -1,6 +1,8 @@
 //! Condition expressions through the public API: grammar, DynamoDB's exact error
 //! messages, and evaluation semantics.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::*;
@@ -16,7 +18,10 @@ fn empty_and_oversized_expressions() {
         cond_kind("", ExprKind::KeyCondition).unwrap_err(),
         "Invalid KeyConditionExpression: The expression can not be empty;"
     );
-    assert_eq!(cond_kind("", ExprKind::Filter).unwrap_err(), "Invalid FilterExpression: The expression can not be empty;");
+    assert_eq!(
+        cond_kind("", ExprKind::Filter).unwrap_err(),
+        "Invalid FilterExpression: The expression can not be empty;"
+    );
     assert_eq!(cond_err("   "), format!("{C}Syntax error; token: \"<EOF>\", near: \"\""));
     let long = format!("a = :n1{}", " ".repeat(4090));
     assert_eq!(
@@ -129,7 +134,8 @@ fn value_operand(name: &str) -> Operand {
 fn function_checks() {
     for (src, msg) in [
         ("foo(a)", "Invalid function name; function: foo"),
-        ("list_append(a, :l) = :l", "Invalid function name; function: list_append"),
+        ("list_append(a, :l) = :l", "The function is not allowed in an condition expression; function: list_append"),
+        ("if_not_exists(a, :l)", "The function is not allowed in an condition expression; function: if_not_exists"),
         ("size(a)", "The function is not allowed to be used this way in an expression; function: size"),
         ("attribute_exists(a) = :n1", "The function is not allowed to be used this way in an expression; function: attribute_exists"),
         ("size(a) = contains(a, :s)", "The function is not allowed to be used this way in an expression; function: contains"),
@@ -188,7 +194,10 @@ fn operator_limits() {
         format!("{C}The IN operator is provided with too many operands; number of operands: 101")
     );
     let many: Vec<&str> = vec!["a<b"; 301];
-    assert_eq!(cond_err(&many.join(" AND ")), format!("{C}The expression contains too many operators; operator count: 301"));
+    assert_eq!(
+        cond_err(&many.join(" AND ")),
+        format!("{C}The expression contains too many operators; operator count: 301")
+    );
     let ok: Vec<&str> = vec!["a<b"; 300];
     assert!(cond(&ok.join(" AND ")).is_ok());
 }
@@ -315,4 +324,3 @@ fn display_reparses() {
         assert_eq!(cond(&printed).unwrap(), c, "{src} -> {printed}");
     }
 }
-

@@ -38,6 +38,7 @@ operations!(
     GetItem,
     DeleteItem,
     UpdateItem,
+    BatchWriteItem,
 );
 
 impl Operation {
@@ -49,7 +50,7 @@ impl Operation {
 
     /// Whether the operation writes items (for capacity and durability accounting).
     pub fn is_item_write(self) -> bool {
-        matches!(self, Operation::PutItem | Operation::DeleteItem | Operation::UpdateItem)
+        matches!(self, Operation::PutItem | Operation::DeleteItem | Operation::UpdateItem | Operation::BatchWriteItem)
     }
 }
 

@@ -2,6 +2,8 @@
 //! contention, exactly one winner of a conditional-put race, and writes to
 //! different items proceed in parallel.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use aws_sdk_dynamodb::types::ReturnValue;

@@ -1,6 +1,8 @@
 //! CreateTable, DescribeTable, ListTables, UpdateTable, DeleteTable,
 //! DescribeEndpoints and DescribeLimits through the AWS SDK for Rust.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use aws_sdk_dynamodb::types::{

@@ -1,5 +1,7 @@
 //! An acknowledged write survives `kill -9` and a restart; a clean SIGTERM exits 0.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::{create_table, n, s, Server};

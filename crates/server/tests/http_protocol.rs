@@ -2,6 +2,8 @@
 //! malformed JSON, wrong JSON types, missing credentials, the health answer and the
 //! response headers.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::{Server, AUTH};

@@ -1,6 +1,8 @@
 //! PutItem, GetItem, UpdateItem and DeleteItem through the AWS SDK for Rust: happy
 //! paths, every ReturnValues mode, ConsumedCapacity figures and validation errors.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::collections::HashMap;

@@ -1,6 +1,8 @@
 //! One conformance suite for every implementation of the storage interface: each
 //! test runs against the in-memory engine and against fjall.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::sync::Arc;
 
 use stator_storage::fjall_engine::FjallEngine;

@@ -1,6 +1,7 @@
 //! One module per DynamoDB operation. Each has `execute(engine, ctx, request)`,
 //! which validates the whole request before touching the store.
 
+pub mod batch_write_item;
 pub mod create_table;
 pub mod delete_item;
 pub mod delete_table;

@@ -1,0 +1,154 @@
+//! BatchWriteItem: up to 25 puts and deletes over several tables. Each write is atomic
+//! on its own item (the batch is not a transaction); no two requests may name the
+//! same item.
+
+use std::collections::HashSet;
+
+use serde_json::{json, Map, Value};
+use stator_protocol::{Constraints, DynamoError, Obj};
+use stator_types::size::{item_size, MAX_ITEM_SIZE};
+use stator_types::Item;
+
+use super::item_write;
+use crate::capacity::{consumed, write_units, ReturnCapacity};
+use crate::catalog::TableMeta;
+use crate::request;
+use crate::{keys, Engine, Outcome, RequestContext};
+
+/// Most write requests in one call.
+pub const MAX_WRITES: usize = 25;
+
+enum Write {
+    Put(Item),
+    Delete(Item),
+}
+
+struct TableWrites {
+    meta: std::sync::Arc<TableMeta>,
+    writes: Vec<(Vec<u8>, Write)>,
+}
+
+pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value, DynamoError> {
+    let mut c = Constraints::new();
+    let items = req.obj("RequestItems")?;
+    c.require(&items, "requestItems");
+    let cap = request::return_consumed_capacity(req, &mut c)?;
+    request::return_item_collection_metrics(req, &mut c)?;
+    if let Some(m) = items {
+        if m.0.is_empty() {
+            c.fail("'{}'", "requestItems", "Member must have length greater than or equal to 1");
+        }
+        for (table, list) in m.0 {
+            let mut tc = Constraints::new();
+            tc.table_name(Some(table), "requestItems.key");
+            if !tc.is_ok() {
+                c.fail(&format!("'{table}'"), "requestItems", "Map keys must satisfy constraint: [Member must have length less than or equal to 255, Member must have length greater than or equal to 3, Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+]");
+            }
+            match list {
+                Value::Array(a) if a.is_empty() => c.fail(
+                    "'[]'",
+                    &format!("requestItems.{table}.member"),
+                    "Member must have length greater than or equal to 1",
+                ),
+                Value::Array(a) if a.len() > MAX_WRITES => c.fail(
+                    "'[...]'",
+                    &format!("requestItems.{table}.member"),
+                    "Member must have length less than or equal to 25",
+                ),
+                Value::Array(_) => {}
+                _ => return Err(DynamoError::Serialization("Expected list or null".into())),
+            }
+        }
+    }
+    c.finish()?;
+    let Some(items) = items else { return Err(DynamoError::Internal("required member checked above".into())) };
+    let total: usize = items.0.values().map(|v| v.as_array().map_or(0, Vec::len)).sum();
+    if total > MAX_WRITES {
+        return Err(DynamoError::validation("Too many items requested for the BatchWriteItem call"));
+    }
+
+    // Parse every request before any write.
+    let mut parsed: Vec<(String, Vec<Write>)> = Vec::with_capacity(items.0.len());
+    for table in items.0.keys() {
+        let list = items.list_of_obj(table)?.unwrap_or_default();
+        let mut writes = Vec::with_capacity(list.len());
+        for w in list {
+            let put = w.obj("PutRequest")?;
+            let del = w.obj("DeleteRequest")?;
+            match (put, del) {
+                (Some(p), None) => match p.item("Item")? {
+                    Some(item) => writes.push(Write::Put(item)),
+                    None => return Err(DynamoError::validation("1 validation error detected: Value null at 'requestItems.member.putRequest.item' failed to satisfy constraint: Member must not be null")),
+                },
+                (None, Some(d)) => match d.item("Key")? {
+                    Some(key) => writes.push(Write::Delete(key)),
+                    None => return Err(DynamoError::validation("1 validation error detected: Value null at 'requestItems.member.deleteRequest.key' failed to satisfy constraint: Member must not be null")),
+                },
+                _ => {
+                    return Err(DynamoError::validation(
+                        "Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes",
+                    ))
+                }
+            }
+        }
+        parsed.push((table.clone(), writes));
+    }
+
+    let mut tables: Vec<TableWrites> = Vec::with_capacity(parsed.len());
+    for (name, writes) in parsed {
+        let tref = request::table_ref(&name)?;
+        let meta = engine.table(ctx, &tref)?;
+        let mut seen = HashSet::new();
+        let mut keyed = Vec::with_capacity(writes.len());
+        for w in writes {
+            let key = match &w {
+                Write::Put(item) => {
+                    let k = keys::key_of_item(&meta, item)?;
+                    if item_size(item) > MAX_ITEM_SIZE {
+                        return Err(DynamoError::validation("Item size has exceeded the maximum allowed size"));
+                    }
+                    k
+                }
+                Write::Delete(key) => keys::key_of_key(&meta, key)?,
+            };
+            if !seen.insert(key.clone()) {
+                return Err(DynamoError::validation("Provided list of item keys contains duplicates"));
+            }
+            keyed.push((key, w));
+        }
+        tables.push(TableWrites { meta, writes: keyed });
+    }
+
+    let mut capacity: Vec<Value> = Vec::new();
+    for t in &tables {
+        let mut units = 0.0;
+        for (key, w) in &t.writes {
+            let billed = engine.write_item(key, |txn| {
+                item_write::ensure_live(txn, &t.meta)?;
+                let old = item_write::load(txn, key)?;
+                let old_size = old.as_ref().map(item_size).unwrap_or(0);
+                match w {
+                    Write::Put(item) => {
+                        item_write::store(txn, &t.meta, key, old.as_ref(), Some(item));
+                        Ok(Outcome::Write(old_size.max(item_size(item))))
+                    }
+                    Write::Delete(_) if old.is_none() => Ok(Outcome::ReadOnly(0)),
+                    Write::Delete(_) => {
+                        item_write::store(txn, &t.meta, key, old.as_ref(), None);
+                        Ok(Outcome::Write(old_size))
+                    }
+                }
+            })?;
+            units += write_units(billed);
+        }
+        if let Some(v) = consumed(&t.meta.name, units, cap) {
+            capacity.push(v);
+        }
+    }
+    let mut out = Map::new();
+    out.insert("UnprocessedItems".into(), json!({}));
+    if cap != ReturnCapacity::None {
+        out.insert("ConsumedCapacity".into(), Value::Array(capacity));
+    }
+    Ok(Value::Object(out))
+}
