@@ -4,13 +4,18 @@
 //! |---|---|---|
 //! | `0x00` | `format` | on-disk format version (ASCII) |
 //! | `0x01` | account `0x00` region `0x00` table name | table metadata (JSON) |
-//! | `0x02` | table number (u64 BE) ‖ key-encoded partition key ‖ key-encoded sort key | item (binary item format) |
+//! | `0x02` | table number (u64 BE) ‖ partition hash (u64 BE) ‖ key-encoded partition key ‖ key-encoded sort key | item (binary item format) |
 //! | `0x03` | table number (u64 BE) ‖ `c` or `b` | item count / billed bytes counter |
 //! | `0x04` | `next-table` | table-number allocator |
 //! | `0x05` | table number (u64 BE) | empty: the table is live (item writes read it, so they conflict with DeleteTable) |
 //!
 //! Table numbers are never reused, so a deleted table's items (purged in the
 //! background) can never show through a new table of the same name.
+//!
+//! Items are ordered by a stable 64-bit hash of the partition key first, as DynamoDB
+//! spreads partitions by hash: a Scan returns partitions in hash order, a Query reads
+//! one contiguous range (hash ‖ partition key), and parallel-scan segments are equal,
+//! contiguous slices of the hash space.
 
 use stator_storage::KeyRange;
 use stator_types::keycodec::encode_key_value;
@@ -56,14 +61,70 @@ pub fn items_prefix(table: u64) -> Vec<u8> {
     k
 }
 
+/// The stable hash that places a partition: FNV-1a over the encoded partition key,
+/// finished with the SplitMix64 mixer so that similar keys spread over the whole space.
+/// Part of the on-disk format: changing it needs a format version bump.
+pub fn partition_hash(encoded_pk: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in encoded_pk {
+        h ^= *b as u64;
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h ^= h >> 30;
+    h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    h ^= h >> 27;
+    h = h.wrapping_mul(0x94d0_49bb_1331_11eb);
+    h ^ (h >> 31)
+}
+
+/// The prefix of every item key of one partition.
+pub fn partition_prefix(table: u64, pk: &AttributeValue) -> Vec<u8> {
+    let mut enc = Vec::with_capacity(32);
+    encode_key_value(pk, &mut enc);
+    let mut k = items_prefix(table);
+    k.extend_from_slice(&partition_hash(&enc).to_be_bytes());
+    k.extend_from_slice(&enc);
+    k
+}
+
 /// The storage key of an item, from its (validated) key attributes.
 pub fn item_key(table: u64, pk: &AttributeValue, sk: Option<&AttributeValue>) -> Vec<u8> {
-    let mut k = items_prefix(table);
-    encode_key_value(pk, &mut k);
+    let mut k = partition_prefix(table, pk);
     if let Some(sk) = sk {
         encode_key_value(sk, &mut k);
     }
     k
+}
+
+/// The hash of the partition an item key belongs to.
+pub fn hash_of_item_key(key: &[u8]) -> Option<u64> {
+    let b: [u8; 8] = key.get(9..17)?.try_into().ok()?;
+    Some(u64::from_be_bytes(b))
+}
+
+/// The key range of parallel-scan segment `segment` of `total`: an equal, contiguous
+/// slice of the partition-hash space.
+pub fn segment_range(table: u64, segment: u64, total: u64) -> KeyRange {
+    let bound = |i: u64| -> Option<u64> {
+        let v = ((i as u128) << 64) / total as u128;
+        u64::try_from(v).ok()
+    };
+    let mut start = items_prefix(table);
+    start.extend_from_slice(&bound(segment).unwrap_or(0).to_be_bytes());
+    let end = match bound(segment + 1) {
+        Some(h) if segment + 1 < total => {
+            let mut e = items_prefix(table);
+            e.extend_from_slice(&h.to_be_bytes());
+            std::ops::Bound::Excluded(e)
+        }
+        _ => stator_storage::prefix_end(&items_prefix(table)),
+    };
+    KeyRange { start: std::ops::Bound::Included(start), end }
+}
+
+/// The segment of `total` that a partition hash falls in.
+pub fn segment_of(hash: u64, total: u64) -> u64 {
+    ((hash as u128 * total as u128) >> 64) as u64
 }
 
 /// The item-count counter of a table.
@@ -90,4 +151,31 @@ pub fn live_key(table: u64) -> Vec<u8> {
     k.push(LIVE);
     k.extend_from_slice(&table.to_be_bytes());
     k
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn segments_partition_the_hash_space() {
+        for total in [1u64, 2, 3, 7, 1000, 1_000_000] {
+            for h in [0u64, 1, u64::MAX / 3, u64::MAX / 2, u64::MAX - 1, u64::MAX, 0x1234_5678_9abc_def0] {
+                let seg = segment_of(h, total);
+                assert!(seg < total);
+                let mut key = items_prefix(1);
+                key.extend_from_slice(&h.to_be_bytes());
+                let r = segment_range(1, seg, total);
+                let inside = match &r.start {
+                    std::ops::Bound::Included(s) => key.as_slice() >= s.as_slice(),
+                    _ => false,
+                } && match &r.end {
+                    std::ops::Bound::Excluded(e) => key.as_slice() < e.as_slice(),
+                    std::ops::Bound::Unbounded => true,
+                    std::ops::Bound::Included(e) => key.as_slice() <= e.as_slice(),
+                };
+                assert!(inside, "hash {h:#x} total {total} segment {seg}");
+            }
+        }
+    }
 }

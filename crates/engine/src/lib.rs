@@ -107,6 +107,25 @@ impl Engine {
         }
     }
 
+    /// Whether an operation may block its thread for long (waiting for a sync or an
+    /// item lock, or reading many items). Short snapshot reads and catalog lookups do not.
+    pub fn may_block(&self, op: Operation) -> bool {
+        match op {
+            Operation::GetItem
+            | Operation::DescribeTable
+            | Operation::ListTables
+            | Operation::DescribeEndpoints
+            | Operation::DescribeLimits => false,
+            Operation::CreateTable
+            | Operation::DeleteTable
+            | Operation::UpdateTable
+            | Operation::PutItem
+            | Operation::DeleteItem
+            | Operation::UpdateItem
+            | Operation::BatchWriteItem => true,
+        }
+    }
+
     pub(crate) fn store(&self) -> &dyn KvStore {
         self.store.as_ref()
     }

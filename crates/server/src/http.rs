@@ -96,11 +96,25 @@ async fn shutdown_signal() {
     }
 }
 
+/// A request id shaped like DynamoDB's (52 upper-case alphanumerics): a per-process
+/// random prefix and a counter, so that no request pays for a random-number syscall.
 fn request_id() -> String {
-    // DynamoDB's request ids are 52 upper-case alphanumerics.
-    let a = uuid::Uuid::new_v4().simple().to_string().to_uppercase();
-    let b = uuid::Uuid::new_v4().simple().to_string().to_uppercase();
-    format!("{a}{}", &b[..20])
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::OnceLock;
+    static PREFIX: OnceLock<String> = OnceLock::new();
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let prefix = PREFIX.get_or_init(|| uuid::Uuid::new_v4().simple().to_string().to_uppercase());
+    let mut n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let mut tail = [b'0'; 20];
+    for slot in tail.iter_mut().rev() {
+        let d = (n % 36) as u8;
+        *slot = if d < 10 { b'0' + d } else { b'A' + d - 10 };
+        n /= 36;
+    }
+    let mut id = String::with_capacity(52);
+    id.push_str(prefix);
+    id.push_str(std::str::from_utf8(&tail).unwrap_or("00000000000000000000"));
+    id
 }
 
 fn respond(status: u16, body: Vec<u8>, content_type: &'static str) -> Response<Full<Bytes>> {
@@ -162,11 +176,14 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Full<By
     };
     let ctx = RequestContext { account: shared.account.clone(), region: scope.region, endpoint: host };
     let engine = shared.engine.clone();
-    let result = tokio::task::spawn_blocking(move || {
+    let run = move || {
         let parsed = Obj::parse_body(&body)?;
         engine.execute(&ctx, op, &parsed)
-    })
-    .await;
+    };
+    // Operations that can wait (a durability sync, a long scan, an item lock held by
+    // a writer) run on the bounded blocking pool; short lock-free reads run in place,
+    // which saves two thread hand-offs per request.
+    let result = if shared.engine.may_block(op) { tokio::task::spawn_blocking(run).await } else { Ok(run()) };
     match result {
         Ok(Ok(v)) => respond(200, serde_json::to_vec(&v).unwrap_or_default(), json_type),
         Ok(Err(e)) => error_response(&e, json_type),

@@ -10,7 +10,9 @@ use parking_lot::RwLock;
 use crate::local::{LocalEngine, Write};
 use crate::{Direction, EngineLimits, KeyRange, ReadView, Result, ScanIter};
 
-type Map = OrdMap<Vec<u8>, Arc<[u8]>>;
+/// Keys and values are reference-counted so that the path copies a write makes under
+/// a live snapshot clone pointers, not bytes.
+type Map = OrdMap<Arc<[u8]>, Arc<[u8]>>;
 
 /// The in-memory engine (`--in-memory`): nothing outlives the process.
 #[derive(Default)]
@@ -40,8 +42,8 @@ impl ReadView for MemSnapshot {
                 return Box::new(std::iter::empty());
             }
         }
-        let owned = (range.start, range.end);
-        let iter = self.0.range::<_, Vec<u8>>(owned).map(|(k, v)| Ok((k.clone(), v.to_vec())));
+        let owned: (Bound<&[u8]>, Bound<&[u8]>) = bounds;
+        let iter = self.0.range::<_, [u8]>(owned).map(|(k, v)| Ok((k.to_vec(), v.to_vec())));
         match dir {
             Direction::Forward => Box::new(iter),
             Direction::Reverse => Box::new(iter.rev()),
@@ -73,10 +75,10 @@ impl LocalEngine for MemEngine {
         for (k, v) in batch {
             match v {
                 Some(v) => {
-                    map.insert(k, Arc::from(v));
+                    map.insert(Arc::from(k), Arc::from(v));
                 }
                 None => {
-                    map.remove(&k);
+                    map.remove(k.as_slice());
                 }
             }
         }

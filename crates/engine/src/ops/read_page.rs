@@ -1,0 +1,262 @@
+//! What Query and Scan share: reading one page of items from a snapshot — lazily, so
+//! memory stays bounded whatever the table size — with ExclusiveStartKey, Limit (items
+//! read, before the filter), DynamoDB's 1 MB page limit, FilterExpression, projection
+//! and Select; and the page's response.
+
+use std::ops::Bound;
+
+use serde_json::{json, Map, Value};
+use stator_expr::{Condition, Path};
+use stator_protocol::{Constraints, DynamoError, Obj};
+use stator_storage::{Direction, KeyRange, ReadView};
+use stator_types::itemcodec::decode_item;
+use stator_types::size::item_size;
+use stator_types::{item_to_json, Item};
+
+use crate::capacity::{consumed, read_units, ReturnCapacity};
+use crate::catalog::TableMeta;
+use crate::keys;
+
+/// DynamoDB stops a Query or Scan page after reading this many bytes.
+pub const MAX_PAGE_BYTES: usize = 1024 * 1024;
+
+/// Select.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Select {
+    AllAttributes,
+    AllProjected,
+    Specific,
+    Count,
+}
+
+/// Which attributes a page returns.
+pub enum Shape {
+    /// Whole items.
+    All,
+    /// ProjectionExpression paths.
+    Paths(Vec<Path>),
+    /// AttributesToGet names.
+    Names(Vec<String>),
+    /// Only counts.
+    Count,
+}
+
+impl Shape {
+    fn apply(&self, item: Item) -> Item {
+        match self {
+            Shape::All | Shape::Count => item,
+            Shape::Paths(p) => stator_expr::project(&item, p),
+            Shape::Names(n) => n.iter().filter_map(|k| item.get(k).map(|v| (k.clone(), v.clone()))).collect(),
+        }
+    }
+}
+
+/// Reads `Select` with its Coral constraint.
+pub fn select(req: Obj, c: &mut Constraints) -> Result<Option<Select>, DynamoError> {
+    let v = req.str("Select")?;
+    c.one_of(v, "select", &["SPECIFIC_ATTRIBUTES", "COUNT", "ALL_ATTRIBUTES", "ALL_PROJECTED_ATTRIBUTES"]);
+    Ok(v.map(|s| match s {
+        "COUNT" => Select::Count,
+        "SPECIFIC_ATTRIBUTES" => Select::Specific,
+        "ALL_PROJECTED_ATTRIBUTES" => Select::AllProjected,
+        _ => Select::AllAttributes,
+    }))
+}
+
+/// Combines Select with ProjectionExpression / AttributesToGet by DynamoDB's rules.
+pub fn shape(
+    select: Option<Select>,
+    projection: Option<Vec<Path>>,
+    to_get: Option<Vec<String>>,
+    index: Option<&str>,
+) -> Result<Shape, DynamoError> {
+    let named = if projection.is_some() { "ProjectionExpression" } else { "AttributesToGet" };
+    let has_projection = projection.is_some() || to_get.is_some();
+    match select {
+        Some(Select::AllAttributes) if has_projection => {
+            Err(DynamoError::validation(format!("Cannot specify the {named} when choosing to get ALL_ATTRIBUTES")))
+        }
+        Some(Select::Count) if has_projection => {
+            Err(DynamoError::validation(format!("Cannot specify the {named} when choosing to get COUNT")))
+        }
+        Some(Select::AllProjected) if index.is_none() => Err(DynamoError::validation(
+            "ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName",
+        )),
+        Some(Select::AllProjected) if has_projection => Err(DynamoError::validation(format!(
+            "Cannot specify the {named} when choosing to get ALL_PROJECTED_ATTRIBUTES"
+        ))),
+        Some(Select::Specific) if !has_projection => Err(DynamoError::validation(
+            "Must specify the AttributesToGet or ProjectionExpression when choosing to get SPECIFIC_ATTRIBUTES",
+        )),
+        Some(Select::Count) => Ok(Shape::Count),
+        _ => Ok(match (projection, to_get) {
+            (Some(p), _) => Shape::Paths(p),
+            (None, Some(n)) => Shape::Names(n),
+            (None, None) => Shape::All,
+        }),
+    }
+}
+
+/// Reads `Limit` (at least 1).
+pub fn limit(req: Obj, c: &mut Constraints) -> Result<Option<usize>, DynamoError> {
+    let l = req.i64("Limit")?;
+    c.at_least(l, "limit", 1);
+    Ok(l.map(|v| v.max(1) as usize))
+}
+
+/// Checks an ExclusiveStartKey against the key schema and returns its storage key.
+pub fn start_key(meta: &TableMeta, esk: Option<Item>) -> Result<Option<Vec<u8>>, DynamoError> {
+    match esk {
+        None => Ok(None),
+        Some(k) => keys::key_of_key(meta, &k).map(Some).map_err(|e| match e {
+            DynamoError::Validation(m) => DynamoError::validation(format!("The provided starting key is invalid: {m}")),
+            other => other,
+        }),
+    }
+}
+
+/// The top-level attribute names a condition reads.
+pub fn condition_attributes(c: &Condition, out: &mut Vec<String>) {
+    use stator_expr::Operand;
+    let mut op = |o: &Operand, out: &mut Vec<String>| match o {
+        Operand::Path(p) | Operand::Size(p) => {
+            if let Some(t) = p.top() {
+                out.push(t.to_string());
+            }
+        }
+        Operand::Value(_) => {}
+    };
+    match c {
+        Condition::Compare(_, a, b) | Condition::BeginsWith(a, b) | Condition::Contains(a, b) => {
+            op(a, out);
+            op(b, out);
+        }
+        Condition::Between(a, b, d) => {
+            op(a, out);
+            op(b, out);
+            op(d, out);
+        }
+        Condition::In(a, l) => {
+            op(a, out);
+            for x in l {
+                op(x, out);
+            }
+        }
+        Condition::AttributeExists(p) | Condition::AttributeNotExists(p) => {
+            if let Some(t) = p.top() {
+                out.push(t.to_string());
+            }
+        }
+        Condition::AttributeType(p, o) => {
+            if let Some(t) = p.top() {
+                out.push(t.to_string());
+            }
+            op(o, out);
+        }
+        Condition::Not(x) => condition_attributes(x, out),
+        Condition::And(a, b) | Condition::Or(a, b) => {
+            condition_attributes(a, out);
+            condition_attributes(b, out);
+        }
+    }
+}
+
+/// A filter may not read key attributes.
+pub fn check_filter_keys(meta: &TableMeta, filter: &Condition) -> Result<(), DynamoError> {
+    let mut attrs = Vec::new();
+    condition_attributes(filter, &mut attrs);
+    if let Some(k) = attrs.iter().find(|a| meta.is_key(a)) {
+        return Err(DynamoError::validation(format!(
+            "Filter Expression can only contain non-primary key attributes: Primary key attribute: {k}"
+        )));
+    }
+    Ok(())
+}
+
+/// One page request.
+pub struct PageSpec<'a> {
+    pub meta: &'a TableMeta,
+    pub range: KeyRange,
+    pub direction: Direction,
+    pub start_after: Option<Vec<u8>>,
+    pub limit: Option<usize>,
+    pub filter: Option<&'a Condition>,
+    pub shape: &'a Shape,
+}
+
+/// A page read.
+pub struct Page {
+    pub items: Vec<Item>,
+    pub count: usize,
+    pub scanned: usize,
+    pub last_key: Option<Item>,
+    pub bytes_read: usize,
+}
+
+/// Reads one page from `snap`.
+pub fn read_page(snap: &dyn ReadView, spec: PageSpec) -> Result<Page, DynamoError> {
+    let mut range = spec.range;
+    if let Some(after) = spec.start_after {
+        match spec.direction {
+            Direction::Forward => range.start = tighter_start(range.start, after),
+            Direction::Reverse => range.end = tighter_end(range.end, after),
+        }
+    }
+    let mut page = Page { items: Vec::new(), count: 0, scanned: 0, last_key: None, bytes_read: 0 };
+    for kv in snap.scan(range, spec.direction) {
+        let (_, v) = kv.map_err(crate::internal)?;
+        let item = decode_item(&v).map_err(crate::internal)?;
+        page.scanned += 1;
+        page.bytes_read += item_size(&item);
+        let keep = match spec.filter {
+            Some(f) => f.eval(&item).map_err(crate::request::expr_err)?,
+            None => true,
+        };
+        let stop = spec.limit.is_some_and(|l| page.scanned >= l) || page.bytes_read >= MAX_PAGE_BYTES;
+        if stop {
+            page.last_key = Some(keys::key_attributes(spec.meta, &item));
+        }
+        if keep {
+            page.count += 1;
+            if !matches!(spec.shape, Shape::Count) {
+                page.items.push(spec.shape.apply(item));
+            }
+        }
+        if stop {
+            break;
+        }
+    }
+    Ok(page)
+}
+
+fn tighter_start(start: Bound<Vec<u8>>, after: Vec<u8>) -> Bound<Vec<u8>> {
+    match &start {
+        Bound::Included(s) | Bound::Excluded(s) if s.as_slice() > after.as_slice() => start,
+        _ => Bound::Excluded(after),
+    }
+}
+
+fn tighter_end(end: Bound<Vec<u8>>, after: Vec<u8>) -> Bound<Vec<u8>> {
+    match &end {
+        Bound::Included(e) | Bound::Excluded(e) if e.as_slice() < after.as_slice() => end,
+        _ => Bound::Excluded(after),
+    }
+}
+
+/// The page's response: Items (unless COUNT), Count, ScannedCount, LastEvaluatedKey,
+/// ConsumedCapacity (read units of the total bytes read).
+pub fn response(meta: &TableMeta, page: Page, shape: &Shape, consistent: bool, cap: ReturnCapacity) -> Value {
+    let mut out = Map::new();
+    if !matches!(shape, Shape::Count) {
+        out.insert("Items".into(), Value::Array(page.items.iter().map(item_to_json).collect()));
+    }
+    out.insert("Count".into(), json!(page.count));
+    out.insert("ScannedCount".into(), json!(page.scanned));
+    if let Some(k) = page.last_key {
+        out.insert("LastEvaluatedKey".into(), item_to_json(&k));
+    }
+    if let Some(c) = consumed(&meta.name, read_units(page.bytes_read, consistent), cap) {
+        out.insert("ConsumedCapacity".into(), c);
+    }
+    Value::Object(out)
+}
