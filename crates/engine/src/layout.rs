@@ -106,7 +106,9 @@ pub fn hash_of_item_key(key: &[u8]) -> Option<u64> {
 /// slice of the partition-hash space.
 pub fn segment_range(table: u64, segment: u64, total: u64) -> KeyRange {
     let bound = |i: u64| -> Option<u64> {
-        let v = ((i as u128) << 64) / total as u128;
+        // ceil(i * 2^64 / total): hash h is in segment i exactly when
+        // floor(h * total / 2^64) = i, which is what `segment_of` computes.
+        let v = ((i as u128) << 64).div_ceil(total as u128);
         u64::try_from(v).ok()
     };
     let mut start = items_prefix(table);
