@@ -31,7 +31,8 @@ fn key_len(v: &AttributeValue) -> usize {
     }
 }
 
-fn check_value(attr: &KeyAttr, v: &AttributeValue, is_pk: bool) -> Result<(), DynamoError> {
+/// Checks a key value's content: not empty, not over the key size limits.
+pub fn check_key_value(attr: &KeyAttr, v: &AttributeValue, is_pk: bool) -> Result<(), DynamoError> {
     match v {
         AttributeValue::S(s) if s.is_empty() => {
             return Err(DynamoError::validation(format!(
@@ -79,7 +80,7 @@ pub fn key_of_item(meta: &TableMeta, item: &Item) -> Result<Vec<u8>, DynamoError
                 v.value_type()
             )));
         }
-        check_value(attr, v, i == 0)?;
+        check_key_value(attr, v, i == 0)?;
         vals.push(v);
     }
     Ok(layout::item_key(meta.number, vals[0], vals.get(1).copied()))
@@ -101,7 +102,7 @@ pub fn key_of_key(meta: &TableMeta, key: &Item) -> Result<Vec<u8>, DynamoError> 
         vals.push(v);
     }
     for (i, attr) in meta.key_attrs().enumerate() {
-        check_value(attr, vals[i], i == 0)?;
+        check_key_value(attr, vals[i], i == 0)?;
     }
     Ok(layout::item_key(meta.number, vals[0], vals.get(1).copied()))
 }

@@ -104,6 +104,9 @@ impl Engine {
             Operation::DeleteItem => ops::delete_item::execute(self, ctx, req),
             Operation::UpdateItem => ops::update_item::execute(self, ctx, req),
             Operation::BatchWriteItem => ops::batch_write_item::execute(self, ctx, req),
+            Operation::BatchGetItem => ops::batch_get_item::execute(self, ctx, req),
+            Operation::Query => ops::query::execute(self, ctx, req),
+            Operation::Scan => ops::scan::execute(self, ctx, req),
         }
     }
 
@@ -122,7 +125,10 @@ impl Engine {
             | Operation::PutItem
             | Operation::DeleteItem
             | Operation::UpdateItem
-            | Operation::BatchWriteItem => true,
+            | Operation::BatchWriteItem
+            | Operation::BatchGetItem
+            | Operation::Query
+            | Operation::Scan => true,
         }
     }
 

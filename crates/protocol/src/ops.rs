@@ -39,6 +39,9 @@ operations!(
     DeleteItem,
     UpdateItem,
     BatchWriteItem,
+    BatchGetItem,
+    Query,
+    Scan,
 );
 
 impl Operation {

@@ -18,6 +18,17 @@ pub fn encode_key_value(v: &AttributeValue, out: &mut Vec<u8>) -> bool {
     true
 }
 
+/// Appends the encoding of every S or B key value that starts with `prefix`'s bytes,
+/// up to (not including) the terminator: all such values encode with this prefix.
+pub fn encode_key_prefix(prefix: &[u8], out: &mut Vec<u8>) {
+    for &c in prefix {
+        out.push(c);
+        if c == 0 {
+            out.push(0xFF);
+        }
+    }
+}
+
 /// Bytes: 0x00 is escaped as 0x00 0xFF and the value ends with 0x00 0x01, so a
 /// prefix sorts first and no encoding is a prefix of another.
 fn encode_bytes(b: &[u8], out: &mut Vec<u8>) {

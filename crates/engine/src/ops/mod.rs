@@ -1,6 +1,7 @@
 //! One module per DynamoDB operation. Each has `execute(engine, ctx, request)`,
 //! which validates the whole request before touching the store.
 
+pub mod batch_get_item;
 pub mod batch_write_item;
 pub mod create_table;
 pub mod delete_item;
@@ -11,10 +12,13 @@ pub mod describe_table;
 pub mod get_item;
 pub mod list_tables;
 pub mod put_item;
+pub mod query;
+pub mod scan;
 pub mod update_item;
 pub mod update_table;
 
 mod item_write;
+mod read_page;
 mod table_settings;
 
 /// Seconds since the Unix epoch, with millisecond precision, as DynamoDB's timestamps.

@@ -79,9 +79,9 @@ pub fn shape(
         Some(Select::Count) if has_projection => {
             Err(DynamoError::validation(format!("Cannot specify the {named} when choosing to get COUNT")))
         }
-        Some(Select::AllProjected) if index.is_none() => Err(DynamoError::validation(
-            "ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName",
-        )),
+        Some(Select::AllProjected) if index.is_none() => {
+            Err(DynamoError::validation("ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName"))
+        }
         Some(Select::AllProjected) if has_projection => Err(DynamoError::validation(format!(
             "Cannot specify the {named} when choosing to get ALL_PROJECTED_ATTRIBUTES"
         ))),
@@ -118,7 +118,7 @@ pub fn start_key(meta: &TableMeta, esk: Option<Item>) -> Result<Option<Vec<u8>>,
 /// The top-level attribute names a condition reads.
 pub fn condition_attributes(c: &Condition, out: &mut Vec<String>) {
     use stator_expr::Operand;
-    let mut op = |o: &Operand, out: &mut Vec<String>| match o {
+    let op = |o: &Operand, out: &mut Vec<String>| match o {
         Operand::Path(p) | Operand::Size(p) => {
             if let Some(t) = p.top() {
                 out.push(t.to_string());

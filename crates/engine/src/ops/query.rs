@@ -1,0 +1,170 @@
+//! Query: the items of one partition, optionally narrowed by a sort-key condition,
+//! read in sort-key order (or reverse), filtered, projected and paged.
+
+use std::ops::Bound;
+
+use serde_json::Value;
+use stator_expr::{ExprKind, KeyCondition, KeyOp};
+use stator_protocol::{Constraints, DynamoError, Obj};
+use stator_storage::{prefix_end, Direction, KeyRange};
+use stator_types::keycodec::{encode_key_prefix, encode_key_value};
+use stator_types::AttributeValue;
+
+use super::item_write;
+use super::read_page::{self, PageSpec};
+use crate::catalog::{KeyAttr, ScalarType, TableMeta};
+use crate::request::{self, expr_err, table_name};
+use crate::{layout, Engine, RequestContext};
+
+pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value, DynamoError> {
+    let mut c = Constraints::new();
+    let table = table_name(req, "TableName", "tableName", &mut c)?;
+    let index = req.str("IndexName")?;
+    c.length(index, "indexName", 3, 255);
+    let limit = read_page::limit(req, &mut c)?;
+    let select = read_page::select(req, &mut c)?;
+    let cap = request::return_consumed_capacity(req, &mut c)?;
+    let consistent = req.bool("ConsistentRead")?.unwrap_or(false);
+    let forward = req.bool("ScanIndexForward")?.unwrap_or(true);
+    let op = req.str("ConditionalOperator")?;
+    c.one_of(op, "conditionalOperator", &["AND", "OR"]);
+    let key_text = req.str("KeyConditionExpression")?;
+    let filter_text = req.str("FilterExpression")?;
+    let projection_text = req.str("ProjectionExpression")?;
+    let to_get = req.list_of_str("AttributesToGet")?;
+    c.finish()?;
+    let esk = req.item("ExclusiveStartKey")?;
+    item_write::no_legacy(req, "KeyConditions", "KeyConditionExpression")?;
+    item_write::no_legacy(req, "QueryFilter", "FilterExpression")?;
+    if to_get.is_some() && projection_text.is_some() {
+        return Err(DynamoError::validation(
+            "Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {AttributesToGet} Expression parameters: {ProjectionExpression}",
+        ));
+    }
+    let Some(key_text) = key_text else {
+        return Err(DynamoError::validation(
+            "Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.",
+        ));
+    };
+    let params = request::expr_params(req, true)?;
+    let mut resolver = params.resolver()?;
+    let key_cond = stator_expr::parse_condition(key_text, ExprKind::KeyCondition, &mut resolver).map_err(expr_err)?;
+    let filter = match filter_text {
+        Some(t) => Some(stator_expr::parse_condition(t, ExprKind::Filter, &mut resolver).map_err(expr_err)?),
+        None => None,
+    };
+    let projection = match projection_text {
+        Some(t) => Some(stator_expr::parse_projection(t, &mut resolver).map_err(expr_err)?),
+        None => None,
+    };
+    resolver.check_all_used().map_err(expr_err)?;
+    let conditions = stator_expr::key_conditions(&key_cond).map_err(expr_err)?;
+    let shape =
+        read_page::shape(select, projection, to_get.map(|v| v.into_iter().map(str::to_string).collect()), index)?;
+
+    let table = table.ok_or_else(|| DynamoError::Internal("required member checked above".into()))?;
+    let meta = engine.table(ctx, &table)?;
+    if let Some(i) = index {
+        return Err(DynamoError::validation(format!("The table does not have the specified index: {i}")));
+    }
+    let range = key_range(&meta, &conditions)?;
+    if let Some(f) = &filter {
+        read_page::check_filter_keys(&meta, f)?;
+    }
+    let start_after = read_page::start_key(&meta, esk)?;
+    let snap = engine.store().snapshot();
+    let page = read_page::read_page(
+        snap.as_ref(),
+        PageSpec {
+            meta: &meta,
+            range,
+            direction: if forward { Direction::Forward } else { Direction::Reverse },
+            start_after,
+            limit,
+            filter: filter.as_ref(),
+            shape: &shape,
+        },
+    )?;
+    Ok(read_page::response(&meta, page, &shape, consistent, cap))
+}
+
+fn type_matches(attr: &KeyAttr, v: &AttributeValue) -> bool {
+    matches!(
+        (attr.ty, v),
+        (ScalarType::S, AttributeValue::S(_))
+            | (ScalarType::N, AttributeValue::N(_))
+            | (ScalarType::B, AttributeValue::B(_))
+    )
+}
+
+fn mismatch() -> DynamoError {
+    DynamoError::validation(
+        "One or more parameter values were invalid: Condition parameter type does not match schema type",
+    )
+}
+
+/// Turns the key conditions into the storage range of the items they select.
+pub(crate) fn key_range(meta: &TableMeta, conditions: &[KeyCondition]) -> Result<KeyRange, DynamoError> {
+    let pk_cond = conditions.iter().find(|k| k.attribute == meta.pk.name);
+    let Some(pk_cond) = pk_cond else {
+        return Err(DynamoError::validation(format!("Query condition missed key schema element: {}", meta.pk.name)));
+    };
+    if pk_cond.op != KeyOp::Eq {
+        return Err(DynamoError::validation("Query key condition not supported"));
+    }
+    let sk_cond = match (&meta.sk, conditions.iter().find(|k| k.attribute != meta.pk.name)) {
+        (_, None) => None,
+        (Some(sk), Some(k)) if k.attribute == sk.name => Some((sk, k)),
+        (Some(sk), Some(_)) => {
+            return Err(DynamoError::validation(format!("Query condition missed key schema element: {}", sk.name)))
+        }
+        (None, Some(_)) => return Err(DynamoError::validation("Query key condition not supported")),
+    };
+    let pk_value = &pk_cond.values[0];
+    if !type_matches(&meta.pk, pk_value) {
+        return Err(mismatch());
+    }
+    crate::keys::check_key_value(&meta.pk, pk_value, true)?;
+    let prefix = layout::partition_prefix(meta.number, pk_value);
+    let Some((sk, k)) = sk_cond else {
+        return Ok(KeyRange::prefix(&prefix));
+    };
+    let at = |v: &AttributeValue| -> Result<Vec<u8>, DynamoError> {
+        if !type_matches(sk, v) {
+            return Err(mismatch());
+        }
+        let mut key = prefix.clone();
+        encode_key_value(v, &mut key);
+        Ok(key)
+    };
+    let whole_end = prefix_end(&prefix);
+    Ok(match k.op {
+        KeyOp::Eq => {
+            let key = at(&k.values[0])?;
+            KeyRange { start: Bound::Included(key.clone()), end: Bound::Included(key) }
+        }
+        KeyOp::Lt => KeyRange { start: Bound::Included(prefix.clone()), end: Bound::Excluded(at(&k.values[0])?) },
+        KeyOp::Le => KeyRange { start: Bound::Included(prefix.clone()), end: Bound::Included(at(&k.values[0])?) },
+        KeyOp::Gt => KeyRange { start: Bound::Excluded(at(&k.values[0])?), end: whole_end },
+        KeyOp::Ge => KeyRange { start: Bound::Included(at(&k.values[0])?), end: whole_end },
+        KeyOp::Between => {
+            let (lo, hi) = (at(&k.values[0])?, at(&k.values[1])?);
+            KeyRange { start: Bound::Included(lo), end: Bound::Included(hi) }
+        }
+        KeyOp::BeginsWith => {
+            let bytes: &[u8] = match (&k.values[0], sk.ty) {
+                (AttributeValue::S(s), ScalarType::S) => s.as_bytes(),
+                (AttributeValue::B(b), ScalarType::B) => b,
+                (v, ScalarType::N) if matches!(v, AttributeValue::N(_)) => {
+                    return Err(DynamoError::validation(
+                        "Invalid KeyConditionExpression: Incorrect operand type for operator or function; operator or function: begins_with, operand type: N",
+                    ))
+                }
+                _ => return Err(mismatch()),
+            };
+            let mut p = prefix.clone();
+            encode_key_prefix(bytes, &mut p);
+            KeyRange::prefix(&p)
+        }
+    })
+}

@@ -1,0 +1,112 @@
+//! Scan: every item of the table (or of one parallel-scan segment), in partition-hash
+//! order, filtered, projected and paged. Segments are equal, contiguous slices of the
+//! hash space, so together they cover the table exactly once, stable across pages.
+
+use serde_json::Value;
+use stator_expr::ExprKind;
+use stator_protocol::{Constraints, DynamoError, Obj};
+use stator_storage::{Direction, KeyRange};
+
+use super::item_write;
+use super::read_page::{self, PageSpec};
+use crate::request::{self, expr_err, table_name};
+use crate::{layout, Engine, RequestContext};
+
+/// Most segments a parallel scan may have.
+pub const MAX_SEGMENTS: i64 = 1_000_000;
+
+pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value, DynamoError> {
+    let mut c = Constraints::new();
+    let table = table_name(req, "TableName", "tableName", &mut c)?;
+    let index = req.str("IndexName")?;
+    c.length(index, "indexName", 3, 255);
+    let limit = read_page::limit(req, &mut c)?;
+    let select = read_page::select(req, &mut c)?;
+    let cap = request::return_consumed_capacity(req, &mut c)?;
+    let consistent = req.bool("ConsistentRead")?.unwrap_or(false);
+    let op = req.str("ConditionalOperator")?;
+    c.one_of(op, "conditionalOperator", &["AND", "OR"]);
+    let segment = req.i64("Segment")?;
+    c.at_least(segment, "segment", 0);
+    c.at_most(segment, "segment", MAX_SEGMENTS - 1);
+    let total = req.i64("TotalSegments")?;
+    c.at_least(total, "totalSegments", 1);
+    c.at_most(total, "totalSegments", MAX_SEGMENTS);
+    let filter_text = req.str("FilterExpression")?;
+    let projection_text = req.str("ProjectionExpression")?;
+    let to_get = req.list_of_str("AttributesToGet")?;
+    c.finish()?;
+    let esk = req.item("ExclusiveStartKey")?;
+    item_write::no_legacy(req, "ScanFilter", "FilterExpression")?;
+    if to_get.is_some() && projection_text.is_some() {
+        return Err(DynamoError::validation(
+            "Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {AttributesToGet} Expression parameters: {ProjectionExpression}",
+        ));
+    }
+    let segment = match (segment, total) {
+        (Some(_), None) => {
+            return Err(DynamoError::validation(
+                "The TotalSegments parameter is required but was not present in the request when Segment parameter is present",
+            ))
+        }
+        (None, Some(_)) => {
+            return Err(DynamoError::validation(
+                "The Segment parameter is required but was not present in the request when parameter TotalSegments is present",
+            ))
+        }
+        (Some(s), Some(t)) if s >= t => {
+            return Err(DynamoError::validation(format!(
+                "The Segment parameter is zero-based and must be less than parameter TotalSegments: Segment: {s} is not less than TotalSegments: {t}"
+            )))
+        }
+        (Some(s), Some(t)) => Some((s as u64, t as u64)),
+        (None, None) => None,
+    };
+    let params = request::expr_params(req, filter_text.is_some() || projection_text.is_some())?;
+    let mut resolver = params.resolver()?;
+    let filter = match filter_text {
+        Some(t) => Some(stator_expr::parse_condition(t, ExprKind::Filter, &mut resolver).map_err(expr_err)?),
+        None => None,
+    };
+    let projection = match projection_text {
+        Some(t) => Some(stator_expr::parse_projection(t, &mut resolver).map_err(expr_err)?),
+        None => None,
+    };
+    resolver.check_all_used().map_err(expr_err)?;
+    let shape =
+        read_page::shape(select, projection, to_get.map(|v| v.into_iter().map(str::to_string).collect()), index)?;
+
+    let table = table.ok_or_else(|| DynamoError::Internal("required member checked above".into()))?;
+    let meta = engine.table(ctx, &table)?;
+    if let Some(i) = index {
+        return Err(DynamoError::validation(format!("The table does not have the specified index: {i}")));
+    }
+    let start_after = read_page::start_key(&meta, esk)?;
+    let range = match segment {
+        Some((s, t)) => {
+            if let Some(h) = start_after.as_deref().and_then(layout::hash_of_item_key) {
+                if layout::segment_of(h, t) != s {
+                    return Err(DynamoError::validation(
+                        "The provided starting key is invalid: The provided key does not belong to the requested segment",
+                    ));
+                }
+            }
+            layout::segment_range(meta.number, s, t)
+        }
+        None => KeyRange::prefix(&layout::items_prefix(meta.number)),
+    };
+    let snap = engine.store().snapshot();
+    let page = read_page::read_page(
+        snap.as_ref(),
+        PageSpec {
+            meta: &meta,
+            range,
+            direction: Direction::Forward,
+            start_after,
+            limit,
+            filter: filter.as_ref(),
+            shape: &shape,
+        },
+    )?;
+    Ok(read_page::response(&meta, page, &shape, consistent, cap))
+}
