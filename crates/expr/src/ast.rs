@@ -194,6 +194,14 @@ pub enum UpdateAction {
     Add(Path, ValueRef),
     /// `DELETE path :value`
     Delete(Path, ValueRef),
+    /// A legacy `AttributeUpdates` ADD: like [`UpdateAction::Add`], but a list value
+    /// is appended to a stored list, and a value whose type does not fit the stored
+    /// one fails with "Type mismatch for attribute to update". Printed as an ADD.
+    LegacyAdd(Path, ValueRef),
+    /// A legacy `AttributeUpdates` DELETE with a value: like
+    /// [`UpdateAction::Delete`], but a set of another type than the stored value fails
+    /// with "Type mismatch for attribute to update". Printed as a DELETE.
+    LegacyDelete(Path, ValueRef),
 }
 
 impl UpdateAction {
@@ -203,7 +211,9 @@ impl UpdateAction {
             UpdateAction::Set(p, _)
             | UpdateAction::Remove(p)
             | UpdateAction::Add(p, _)
-            | UpdateAction::Delete(p, _) => p,
+            | UpdateAction::Delete(p, _)
+            | UpdateAction::LegacyAdd(p, _)
+            | UpdateAction::LegacyDelete(p, _) => p,
         }
     }
 
@@ -211,8 +221,8 @@ impl UpdateAction {
         match self {
             UpdateAction::Set(..) => "SET",
             UpdateAction::Remove(_) => "REMOVE",
-            UpdateAction::Add(..) => "ADD",
-            UpdateAction::Delete(..) => "DELETE",
+            UpdateAction::Add(..) | UpdateAction::LegacyAdd(..) => "ADD",
+            UpdateAction::Delete(..) | UpdateAction::LegacyDelete(..) => "DELETE",
         }
     }
 }
@@ -318,7 +328,10 @@ impl fmt::Display for UpdateAction {
         match self {
             UpdateAction::Set(p, v) => write!(f, "{} = {v}", p.expr()),
             UpdateAction::Remove(p) => write!(f, "{}", p.expr()),
-            UpdateAction::Add(p, v) | UpdateAction::Delete(p, v) => write!(f, "{} {}", p.expr(), v.name),
+            UpdateAction::Add(p, v)
+            | UpdateAction::Delete(p, v)
+            | UpdateAction::LegacyAdd(p, v)
+            | UpdateAction::LegacyDelete(p, v) => write!(f, "{} {}", p.expr(), v.name),
         }
     }
 }

@@ -94,6 +94,11 @@ pub(crate) mod runtime {
         ExprError("An operand in the update expression has an incorrect data type".into())
     }
 
+    /// A legacy `AttributeUpdates` ADD or DELETE whose value does not fit the stored one.
+    pub(crate) fn legacy_type_mismatch() -> ExprError {
+        ExprError("Type mismatch for attribute to update".into())
+    }
+
     pub(crate) fn invalid_path() -> ExprError {
         ExprError("The document path provided in the update expression is invalid for update".into())
     }

@@ -18,7 +18,11 @@
 //!   attribute is left alone (its parent, as for REMOVE, must exist);
 //! - `+` / `-` need numbers; a path on the right that is missing fails with "The
 //!   provided expression refers to an attribute that does not exist in the item";
-//!   number overflow and precision errors carry the number's own message.
+//!   number overflow and precision errors carry the number's own message;
+//! - the legacy `AttributeUpdates` ADD / DELETE ([`UpdateAction::LegacyAdd`],
+//!   [`UpdateAction::LegacyDelete`]) behave the same, except that ADD of a list to a
+//!   missing attribute or a stored list appends it, and a value that does not fit the
+//!   stored one fails with "Type mismatch for attribute to update".
 
 use stator_types::{AttributeValue, Item};
 
@@ -75,26 +79,46 @@ fn difference<T: PartialEq + Clone>(a: &[T], b: &[T]) -> Vec<T> {
     a.iter().filter(|x| !b.contains(x)).cloned().collect()
 }
 
-fn add(existing: Option<&AttributeValue>, v: &AttributeValue) -> Result<AttributeValue, ExprError> {
+/// Which update syntax an ADD / DELETE came from: the legacy `AttributeUpdates`
+/// also appends lists on ADD, and words a type mismatch differently.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Flavor {
+    Expression,
+    Legacy,
+}
+
+impl Flavor {
+    fn mismatch(self) -> ExprError {
+        match self {
+            Flavor::Expression => runtime::wrong_type(),
+            Flavor::Legacy => runtime::legacy_type_mismatch(),
+        }
+    }
+}
+
+fn add(existing: Option<&AttributeValue>, v: &AttributeValue, flavor: Flavor) -> Result<AttributeValue, ExprError> {
     use AttributeValue as V;
+    let lists = flavor == Flavor::Legacy;
     Ok(match (existing, v) {
         (None, V::N(_) | V::SS(_) | V::NS(_) | V::BS(_)) => v.clone(),
+        (None, V::L(_)) if lists => v.clone(),
         (Some(V::N(x)), V::N(y)) => V::N(x.add(y).map_err(|e| ExprError(e.message().to_string()))?),
         (Some(V::SS(x)), V::SS(y)) => V::SS(union(x, y)),
         (Some(V::NS(x)), V::NS(y)) => V::NS(union(x, y)),
         (Some(V::BS(x)), V::BS(y)) => V::BS(union(x, y)),
-        _ => return Err(runtime::wrong_type()),
+        (Some(V::L(x)), V::L(y)) if lists => V::L(x.iter().chain(y).cloned().collect()),
+        _ => return Err(flavor.mismatch()),
     })
 }
 
 /// The set left after DELETE, or None when it became empty.
-fn delete(existing: &AttributeValue, v: &AttributeValue) -> Result<Option<AttributeValue>, ExprError> {
+fn delete(existing: &AttributeValue, v: &AttributeValue, flavor: Flavor) -> Result<Option<AttributeValue>, ExprError> {
     use AttributeValue as V;
     let out = match (existing, v) {
         (V::SS(x), V::SS(y)) => V::SS(difference(x, y)),
         (V::NS(x), V::NS(y)) => V::NS(difference(x, y)),
         (V::BS(x), V::BS(y)) => V::BS(difference(x, y)),
-        _ => return Err(runtime::wrong_type()),
+        _ => return Err(flavor.mismatch()),
     };
     let empty = match &out {
         V::SS(s) => s.is_empty(),
@@ -207,15 +231,22 @@ impl Update {
             match action {
                 UpdateAction::Set(p, v) => writes.push((p, set_value(v, item)?)),
                 UpdateAction::Remove(p) => removes.push(p),
-                UpdateAction::Add(p, v) => writes.push((p, add(get_path(item, p), &v.value)?)),
-                UpdateAction::Delete(p, v) => match get_path(item, p) {
-                    Some(existing) => match delete(existing, &v.value)? {
-                        Some(left) => writes.push((p, left)),
-                        None => removes.push(p),
-                    },
-                    None if parent_ok(item, p) => {}
-                    None => return Err(runtime::invalid_path()),
-                },
+                UpdateAction::Add(p, v) => writes.push((p, add(get_path(item, p), &v.value, Flavor::Expression)?)),
+                UpdateAction::LegacyAdd(p, v) => writes.push((p, add(get_path(item, p), &v.value, Flavor::Legacy)?)),
+                UpdateAction::Delete(p, v) | UpdateAction::LegacyDelete(p, v) => {
+                    let flavor = match action {
+                        UpdateAction::LegacyDelete(..) => Flavor::Legacy,
+                        _ => Flavor::Expression,
+                    };
+                    match get_path(item, p) {
+                        Some(existing) => match delete(existing, &v.value, flavor)? {
+                            Some(left) => writes.push((p, left)),
+                            None => removes.push(p),
+                        },
+                        None if parent_ok(item, p) => {}
+                        None => return Err(runtime::invalid_path()),
+                    }
+                }
             }
         }
         let mut out = item.clone();

@@ -460,4 +460,76 @@ mod tests {
         assert_eq!(n("1.1").billed_size(), 3);
         assert_eq!(n("12345").billed_size(), 4);
     }
+
+    mod props {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        /// Decimal strings in every shape DynamoDB accepts: sign, leading zeros,
+        /// fraction, exponent.
+        fn decimal() -> impl Strategy<Value = String> {
+            (any::<bool>(), "[0-9]{1,20}", proptest::option::of("[0-9]{0,12}"), proptest::option::of(-40i32..40))
+                .prop_map(|(neg, int, frac, exp)| {
+                    let mut s = String::new();
+                    if neg {
+                        s.push('-');
+                    }
+                    s.push_str(&int);
+                    if let Some(f) = frac {
+                        s.push('.');
+                        s.push_str(&f);
+                    }
+                    if let Some(e) = exp {
+                        s.push_str(&format!("e{e}"));
+                    }
+                    s
+                })
+        }
+
+        proptest! {
+            /// The canonical form parses back to the same number and is a fixed point.
+            #[test]
+            fn canonical_form_round_trips(s in decimal()) {
+                if let Ok(n) = Number::parse(&s) {
+                    let printed = n.to_string();
+                    let again = Number::parse(&printed).unwrap();
+                    prop_assert_eq!(&again, &n);
+                    prop_assert_eq!(again.to_string(), printed.clone());
+                    prop_assert!(!printed.contains('e') && !printed.contains('E'));
+                    prop_assert!(!printed.contains('.') || !printed.ends_with('0'));
+                }
+            }
+
+            /// Ordering agrees with f64 wherever f64 tells the two apart.
+            #[test]
+            fn ordering_agrees_with_f64(a in decimal(), b in decimal()) {
+                if let (Ok(x), Ok(y)) = (Number::parse(&a), Number::parse(&b)) {
+                    let (fx, fy) = (a.parse::<f64>().unwrap(), b.parse::<f64>().unwrap());
+                    if fx < fy { prop_assert!(x < y); }
+                    if fx > fy { prop_assert!(x > y); }
+                }
+            }
+
+            /// Integer arithmetic matches i128 exactly.
+            #[test]
+            fn integer_arithmetic_is_exact(a in -10i128.pow(30)..10i128.pow(30), b in -10i128.pow(30)..10i128.pow(30)) {
+                let (x, y) = (Number::parse(&a.to_string()).unwrap(), Number::parse(&b.to_string()).unwrap());
+                prop_assert_eq!(x.add(&y).unwrap().to_string(), (a + b).to_string());
+                prop_assert_eq!(x.sub(&y).unwrap().to_string(), (a - b).to_string());
+                prop_assert_eq!(x.cmp(&y), a.cmp(&b));
+            }
+
+            /// (a + b) - b == a whenever both steps are representable.
+            #[test]
+            fn add_then_subtract(a in decimal(), b in decimal()) {
+                if let (Ok(x), Ok(y)) = (Number::parse(&a), Number::parse(&b)) {
+                    if let Ok(sum) = x.add(&y) {
+                        if let Ok(back) = sum.sub(&y) {
+                            prop_assert_eq!(back, x);
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
