@@ -10,6 +10,7 @@ pub mod catalog;
 pub mod item_locks;
 pub mod keys;
 pub mod layout;
+pub mod legacy;
 mod ops;
 pub mod request;
 

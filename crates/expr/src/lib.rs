@@ -10,6 +10,11 @@
 //! overlapping document paths. The unused-placeholder check runs once per request,
 //! after all its expressions ([`Resolver::check_all_used`]).
 //!
+//! The legacy parameters (`Expected`, `QueryFilter`, `ScanFilter`, `KeyConditions`,
+//! `AttributeUpdates`, with `ConditionalOperator`) translate into the same trees
+//! ([`expected_condition`], [`filter_condition`], [`key_conditions_legacy`],
+//! [`attribute_updates`]), so they evaluate exactly as the equivalent expressions.
+//!
 //! ```
 //! use std::collections::HashMap;
 //! use stator_expr::{parse_condition, parse_update, ExprKind, Resolver};
@@ -36,6 +41,7 @@ mod build;
 mod error;
 mod eval;
 mod keycond;
+mod legacy;
 mod lexer;
 mod projection;
 pub mod reserved;
@@ -49,6 +55,10 @@ pub use ast::{
 pub use error::{ExprError, ExprKind, MAX_EXPRESSION_SIZE, MAX_IN_OPERANDS, MAX_OPERATORS};
 pub use eval::{compare_values, get_path, size_of, values_equal};
 pub use keycond::{key_conditions, KeyCondition, KeyOp};
+pub use legacy::{
+    attribute_updates, expected_condition, filter_condition, key_conditions_legacy, AttributeUpdateEntry,
+    ComparisonOperator, ExpectedEntry, FilterEntry, LegacyKind,
+};
 pub use projection::project;
 pub use resolve::Resolver;
 

@@ -24,7 +24,7 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
     c.finish()?;
     let key_item = req.item("Key")?.unwrap_or_default();
     item_write::only_all_old(rv)?;
-    item_write::no_legacy(req, "Expected", "ConditionExpression")?;
+    crate::legacy::refuse_mixing(req, &["Expected", "ConditionalOperator"], &["ConditionExpression"])?;
     let params = request::expr_params(req, cond_text.is_some())?;
     let mut resolver = params.resolver()?;
     let cond = match cond_text {
@@ -32,6 +32,7 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
         None => None,
     };
     resolver.check_all_used().map_err(expr_err)?;
+    let cond = crate::legacy::write_condition(req, cond)?;
     let table = table.ok_or_else(|| DynamoError::Internal("required member checked above".into()))?;
     let meta = engine.table(ctx, &table)?;
     let key = keys::key_of_key(&meta, &key_item)?;

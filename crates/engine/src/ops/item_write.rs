@@ -55,22 +55,6 @@ pub fn return_on_failure(req: Obj, c: &mut Constraints) -> Result<bool, DynamoEr
     Ok(v == Some("ALL_OLD"))
 }
 
-/// Refuses the legacy member `legacy` next to the expression member `expr`, and the
-/// legacy member alone until the legacy API is implemented.
-pub fn no_legacy(req: Obj, legacy: &str, expr: &str) -> Result<(), DynamoError> {
-    if req.get(legacy).is_some() {
-        if req.get(expr).is_some() {
-            return Err(DynamoError::validation(format!(
-                "Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {{{legacy}}} Expression parameters: {{{expr}}}"
-            )));
-        }
-        return Err(DynamoError::validation(format!(
-            "The legacy parameter {legacy} is not supported by this version of Stator; use {expr}"
-        )));
-    }
-    Ok(())
-}
-
 /// Evaluates the condition against the current item (absent = empty).
 pub fn check_condition(cond: Option<&Condition>, old: Option<&Item>, return_old: bool) -> Result<(), DynamoError> {
     let Some(cond) = cond else { return Ok(()) };

@@ -10,7 +10,6 @@ use stator_storage::{prefix_end, Direction, KeyRange};
 use stator_types::keycodec::{encode_key_prefix, encode_key_value};
 use stator_types::AttributeValue;
 
-use super::item_write;
 use super::read_page::{self, PageSpec};
 use crate::catalog::{KeyAttr, ScalarType, TableMeta};
 use crate::request::{self, expr_err, table_name};
@@ -34,21 +33,23 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
     let to_get = req.list_of_str("AttributesToGet")?;
     c.finish()?;
     let esk = req.item("ExclusiveStartKey")?;
-    item_write::no_legacy(req, "KeyConditions", "KeyConditionExpression")?;
-    item_write::no_legacy(req, "QueryFilter", "FilterExpression")?;
-    if to_get.is_some() && projection_text.is_some() {
-        return Err(DynamoError::validation(
-            "Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {AttributesToGet} Expression parameters: {ProjectionExpression}",
-        ));
-    }
-    let Some(key_text) = key_text else {
+    crate::legacy::refuse_mixing(
+        req,
+        &["AttributesToGet", "KeyConditions", "QueryFilter", "ConditionalOperator"],
+        &["ProjectionExpression", "FilterExpression", "KeyConditionExpression"],
+    )?;
+    let legacy_keys = crate::legacy::filter(req, "KeyConditions")?;
+    if key_text.is_none() && legacy_keys.is_none() {
         return Err(DynamoError::validation(
             "Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.",
         ));
-    };
-    let params = request::expr_params(req, true)?;
+    }
+    let params = request::expr_params(req, key_text.is_some() || filter_text.is_some() || projection_text.is_some())?;
     let mut resolver = params.resolver()?;
-    let key_cond = stator_expr::parse_condition(key_text, ExprKind::KeyCondition, &mut resolver).map_err(expr_err)?;
+    let key_cond = match key_text {
+        Some(t) => Some(stator_expr::parse_condition(t, ExprKind::KeyCondition, &mut resolver).map_err(expr_err)?),
+        None => None,
+    };
     let filter = match filter_text {
         Some(t) => Some(stator_expr::parse_condition(t, ExprKind::Filter, &mut resolver).map_err(expr_err)?),
         None => None,
@@ -58,7 +59,23 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
         None => None,
     };
     resolver.check_all_used().map_err(expr_err)?;
-    let conditions = stator_expr::key_conditions(&key_cond).map_err(expr_err)?;
+    let conditions = match (&key_cond, &legacy_keys) {
+        (Some(k), _) => stator_expr::key_conditions(k).map_err(expr_err)?,
+        (None, Some(l)) => stator_expr::key_conditions_legacy(l).map_err(expr_err)?,
+        (None, None) => Vec::new(),
+    };
+    let filter = match (filter, crate::legacy::filter(req, "QueryFilter")?) {
+        (Some(f), _) => Some(f),
+        (None, Some(entries)) => {
+            stator_expr::filter_condition(stator_expr::LegacyKind::QueryFilter, &entries, op).map_err(expr_err)?
+        }
+        (None, None) if op.is_some() => {
+            return Err(DynamoError::validation(
+                "ConditionalOperator can only be used when Filter or Expected has two or more elements",
+            ))
+        }
+        (None, None) => None,
+    };
     let shape =
         read_page::shape(select, projection, to_get.map(|v| v.into_iter().map(str::to_string).collect()), index)?;
 
@@ -155,7 +172,7 @@ pub(crate) fn key_range(meta: &TableMeta, conditions: &[KeyCondition]) -> Result
             let bytes: &[u8] = match (&k.values[0], sk.ty) {
                 (AttributeValue::S(s), ScalarType::S) => s.as_bytes(),
                 (AttributeValue::B(b), ScalarType::B) => b,
-                (v, ScalarType::N) if matches!(v, AttributeValue::N(_)) => {
+                (AttributeValue::N(_), ScalarType::N) => {
                     return Err(DynamoError::validation(
                         "Invalid KeyConditionExpression: Incorrect operand type for operator or function; operator or function: begins_with, operand type: N",
                     ))

@@ -7,7 +7,6 @@ use stator_expr::ExprKind;
 use stator_protocol::{Constraints, DynamoError, Obj};
 use stator_storage::{Direction, KeyRange};
 
-use super::item_write;
 use super::read_page::{self, PageSpec};
 use crate::request::{self, expr_err, table_name};
 use crate::{layout, Engine, RequestContext};
@@ -37,12 +36,11 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
     let to_get = req.list_of_str("AttributesToGet")?;
     c.finish()?;
     let esk = req.item("ExclusiveStartKey")?;
-    item_write::no_legacy(req, "ScanFilter", "FilterExpression")?;
-    if to_get.is_some() && projection_text.is_some() {
-        return Err(DynamoError::validation(
-            "Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {AttributesToGet} Expression parameters: {ProjectionExpression}",
-        ));
-    }
+    crate::legacy::refuse_mixing(
+        req,
+        &["AttributesToGet", "ScanFilter", "ConditionalOperator"],
+        &["ProjectionExpression", "FilterExpression"],
+    )?;
     let segment = match (segment, total) {
         (Some(_), None) => {
             return Err(DynamoError::validation(
@@ -73,6 +71,18 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
         None => None,
     };
     resolver.check_all_used().map_err(expr_err)?;
+    let filter = match (filter, crate::legacy::filter(req, "ScanFilter")?) {
+        (Some(f), _) => Some(f),
+        (None, Some(entries)) => {
+            stator_expr::filter_condition(stator_expr::LegacyKind::ScanFilter, &entries, op).map_err(expr_err)?
+        }
+        (None, None) if op.is_some() => {
+            return Err(DynamoError::validation(
+                "ConditionalOperator can only be used when Filter or Expected has two or more elements",
+            ))
+        }
+        (None, None) => None,
+    };
     let shape =
         read_page::shape(select, projection, to_get.map(|v| v.into_iter().map(str::to_string).collect()), index)?;
 

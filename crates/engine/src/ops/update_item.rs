@@ -26,8 +26,11 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
     c.one_of(op, "conditionalOperator", &["AND", "OR"]);
     c.finish()?;
     let key_item = req.item("Key")?.unwrap_or_default();
-    item_write::no_legacy(req, "AttributeUpdates", "UpdateExpression")?;
-    item_write::no_legacy(req, "Expected", "ConditionExpression")?;
+    crate::legacy::refuse_mixing(
+        req,
+        &["AttributeUpdates", "Expected", "ConditionalOperator"],
+        &["UpdateExpression", "ConditionExpression"],
+    )?;
     let params = request::expr_params(req, cond_text.is_some() || update_text.is_some())?;
     let mut resolver = params.resolver()?;
     let update = match update_text {
@@ -39,6 +42,12 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
         None => None,
     };
     resolver.check_all_used().map_err(expr_err)?;
+    let cond = crate::legacy::write_condition(req, cond)?;
+    let update = match (update, crate::legacy::attribute_updates(req)?) {
+        (Some(u), _) => Some(u),
+        (None, Some(entries)) => Some(stator_expr::attribute_updates(&entries).map_err(expr_err)?),
+        (None, None) => None,
+    };
     let table = table.ok_or_else(|| DynamoError::Internal("required member checked above".into()))?;
     let meta = engine.table(ctx, &table)?;
     let key = keys::key_of_key(&meta, &key_item)?;
