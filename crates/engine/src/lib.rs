@@ -111,25 +111,25 @@ impl Engine {
         }
     }
 
-    /// Whether an operation may block its thread for long (waiting for a sync or an
-    /// item lock, or reading many items). Short snapshot reads and catalog lookups do not.
+    /// Whether an operation may block its thread on I/O: a write waiting for a disk
+    /// sync, or a catalog change. Everything else is CPU work on in-memory structures or
+    /// the engine's cache and runs where it is called: on this 2-core class of machine,
+    /// handing each request to another thread costs more than the work itself
+    /// (measured: GetItem 8.6k → 35k ops/s, see docs/benchmarks.md).
     pub fn may_block(&self, op: Operation) -> bool {
         match op {
             Operation::GetItem
             | Operation::DescribeTable
             | Operation::ListTables
             | Operation::DescribeEndpoints
-            | Operation::DescribeLimits => false,
-            Operation::CreateTable
-            | Operation::DeleteTable
-            | Operation::UpdateTable
-            | Operation::PutItem
-            | Operation::DeleteItem
-            | Operation::UpdateItem
-            | Operation::BatchWriteItem
+            | Operation::DescribeLimits
             | Operation::BatchGetItem
             | Operation::Query
-            | Operation::Scan => true,
+            | Operation::Scan => false,
+            Operation::CreateTable | Operation::DeleteTable | Operation::UpdateTable => true,
+            Operation::PutItem | Operation::DeleteItem | Operation::UpdateItem | Operation::BatchWriteItem => {
+                self.store.commit_waits()
+            }
         }
     }
 
@@ -189,14 +189,23 @@ impl Engine {
         storage_key: &[u8],
         f: impl FnMut(&mut dyn stator_storage::Transaction) -> Result<Outcome<T>, DynamoError>,
     ) -> Result<T, DynamoError> {
-        let (value, commit) = {
-            let _guard = self.locks.lock(storage_key);
-            self.with_retry(f)?
-        };
+        let (value, commit) = self.write_item_deferred(storage_key, f)?;
         if let Some(c) = commit {
             c.wait_durable().map_err(internal)?;
         }
         Ok(value)
+    }
+
+    /// [`Engine::write_item`] without the durability wait: the caller waits on the
+    /// returned commit (syncs are ordered, so waiting on the last of several commits
+    /// covers them all — BatchWriteItem pays one sync, not 25).
+    pub(crate) fn write_item_deferred<T>(
+        &self,
+        storage_key: &[u8],
+        f: impl FnMut(&mut dyn stator_storage::Transaction) -> Result<Outcome<T>, DynamoError>,
+    ) -> Result<(T, Option<stator_storage::Commit>), DynamoError> {
+        let _guard = self.locks.lock(storage_key);
+        self.with_retry(f)
     }
 
     /// A catalog change: retried on conflicts, durable before it returns.

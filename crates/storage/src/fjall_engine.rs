@@ -22,7 +22,9 @@ fn err(e: impl std::fmt::Display) -> StorageError {
 impl FjallEngine {
     /// Opens (or creates) the store in `dir`.
     pub fn open(dir: &Path) -> Result<Self> {
-        let db = Database::builder(dir).open().map_err(err)?;
+        // Bounded memory whatever the data size: a 32 MiB block cache (fjall's
+        // default, made explicit); memtables are flushed by fjall at its own limits.
+        let db = Database::builder(dir).cache_size(32 * 1024 * 1024).open().map_err(err)?;
         let ks = db.keyspace("stator", KeyspaceCreateOptions::default).map_err(err)?;
         Ok(FjallEngine { db, ks })
     }

@@ -170,4 +170,7 @@ pub trait KvStore: Send + Sync {
     fn begin(&self) -> Box<dyn Transaction + '_>;
     /// The engine's limits.
     fn limits(&self) -> EngineLimits;
+    /// Whether [`Commit::wait_durable`] can block (on a disk sync); false where commits
+    /// are durable on return or never synced.
+    fn commit_waits(&self) -> bool;
 }

@@ -131,6 +131,10 @@ impl<E: LocalEngine> KvStore for LocalStore<E> {
     fn limits(&self) -> EngineLimits {
         self.shared.engine.limits()
     }
+
+    fn commit_waits(&self) -> bool {
+        self.shared.policy == SyncPolicy::Always && self.shared.engine.limits().durable
+    }
 }
 
 struct LocalTxn<E: LocalEngine> {

@@ -43,4 +43,49 @@ mod tests {
         item.insert("ss".into(), AttributeValue::SS(vec!["a".into(), "bc".into()])); // 2 + 3
         assert_eq!(item_size(&item), 8 + 4 + 2 + 9 + 4 + 5);
     }
+
+    mod props {
+        use super::super::*;
+        use crate::number::Number;
+        use proptest::prelude::*;
+
+        fn value() -> impl Strategy<Value = AttributeValue> {
+            let leaf = prop_oneof![
+                ".{0,8}".prop_map(AttributeValue::S),
+                (-100000i64..100000).prop_map(|n| AttributeValue::N(Number::from_i64(n))),
+                proptest::collection::vec(any::<u8>(), 0..8).prop_map(AttributeValue::B),
+                any::<bool>().prop_map(AttributeValue::Bool),
+                Just(AttributeValue::Null),
+                proptest::collection::btree_set(".{0,4}", 1..4)
+                    .prop_map(|s| AttributeValue::SS(s.into_iter().collect())),
+            ];
+            leaf.prop_recursive(3, 24, 4, |inner| {
+                prop_oneof![
+                    proptest::collection::vec(inner.clone(), 0..4).prop_map(AttributeValue::L),
+                    proptest::collection::btree_map(".{0,4}", inner, 0..4).prop_map(AttributeValue::M),
+                ]
+            })
+        }
+
+        proptest! {
+            /// Sizes compose as the Developer Guide describes: an item is the sum of its
+            /// attributes; a map nested as an attribute costs its contents plus 3 bytes
+            /// plus 1 byte per element; a list the same without names.
+            #[test]
+            fn sizes_compose(item in proptest::collection::btree_map(".{1,6}", value(), 0..6)) {
+                let direct: usize = item.iter().map(|(k, v)| k.len() + value_size(v)).sum();
+                prop_assert_eq!(item_size(&item), direct);
+                prop_assert_eq!(value_size(&AttributeValue::M(item.clone())), 3 + item_size(&item) + item.len());
+                let list: Vec<AttributeValue> = item.values().cloned().collect();
+                let elems: usize = list.iter().map(value_size).sum();
+                prop_assert_eq!(value_size(&AttributeValue::L(list.clone())), 3 + elems + list.len());
+            }
+
+            /// Strings count UTF-8 bytes, not characters.
+            #[test]
+            fn strings_count_utf8_bytes(s in ".{0,16}") {
+                prop_assert_eq!(value_size(&AttributeValue::S(s.clone())), s.len());
+            }
+        }
+    }
 }

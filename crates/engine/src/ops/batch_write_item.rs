@@ -120,10 +120,11 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
     }
 
     let mut capacity: Vec<Value> = Vec::new();
+    let mut last_commit = None;
     for t in &tables {
         let mut units = 0.0;
         for (key, w) in &t.writes {
-            let billed = engine.write_item(key, |txn| {
+            let (billed, commit) = engine.write_item_deferred(key, |txn| {
                 item_write::ensure_live(txn, &t.meta)?;
                 let old = item_write::load(txn, key)?;
                 let old_size = old.as_ref().map(item_size).unwrap_or(0);
@@ -139,11 +140,17 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
                     }
                 }
             })?;
+            if commit.is_some() {
+                last_commit = commit;
+            }
             units += write_units(billed);
         }
         if let Some(v) = consumed(&t.meta.name, units, cap) {
             capacity.push(v);
         }
+    }
+    if let Some(c) = last_commit {
+        c.wait_durable().map_err(crate::internal)?;
     }
     let mut out = Map::new();
     out.insert("UnprocessedItems".into(), json!({}));
