@@ -41,6 +41,40 @@ pub fn consumed(table: &str, units: f64, mode: ReturnCapacity) -> Option<Value> 
     }
 }
 
+/// The ConsumedCapacity member for a table and its indexes: the total, and with
+/// INDEXES the table's and each index's share.
+pub fn consumed_with_indexes(
+    meta: &crate::catalog::TableMeta,
+    table_units: f64,
+    index_units: &[(String, f64)],
+    mode: ReturnCapacity,
+) -> Option<Value> {
+    let total = table_units + index_units.iter().map(|(_, u)| u).sum::<f64>();
+    match mode {
+        ReturnCapacity::None => None,
+        ReturnCapacity::Total => Some(json!({"TableName": meta.name, "CapacityUnits": total})),
+        ReturnCapacity::Indexes => {
+            let mut v =
+                json!({"TableName": meta.name, "CapacityUnits": total, "Table": {"CapacityUnits": table_units}});
+            let mut gsi = serde_json::Map::new();
+            let mut lsi = serde_json::Map::new();
+            for (name, units) in index_units {
+                let local = meta.index(name).is_some_and(|i| i.kind == crate::catalog::IndexKind::Local);
+                let target = if local { &mut lsi } else { &mut gsi };
+                let e = target.entry(name.clone()).or_insert_with(|| json!({"CapacityUnits": 0.0}));
+                e["CapacityUnits"] = json!(e["CapacityUnits"].as_f64().unwrap_or(0.0) + units);
+            }
+            if !gsi.is_empty() {
+                v["GlobalSecondaryIndexes"] = Value::Object(gsi);
+            }
+            if !lsi.is_empty() {
+                v["LocalSecondaryIndexes"] = Value::Object(lsi);
+            }
+            Some(v)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

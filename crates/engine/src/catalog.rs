@@ -108,6 +108,92 @@ pub struct SseSettings {
     pub kms_key_arn: String,
 }
 
+/// Local or global secondary index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum IndexKind {
+    /// Same partition key as the table, defined at CreateTable only.
+    Local,
+    /// Any key; can be added and removed online.
+    Global,
+}
+
+/// Which attributes an index holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ProjectionType {
+    /// Every attribute.
+    All,
+    /// The table and index keys only.
+    KeysOnly,
+    /// The keys and the listed non-key attributes.
+    Include,
+}
+
+impl ProjectionType {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProjectionType::All => "ALL",
+            ProjectionType::KeysOnly => "KEYS_ONLY",
+            ProjectionType::Include => "INCLUDE",
+        }
+    }
+}
+
+/// A secondary index.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IndexMeta {
+    /// IndexName.
+    pub name: String,
+    /// Local or global.
+    pub kind: IndexKind,
+    /// Internal number (index entry key prefix and counters); never reused.
+    pub number: u64,
+    /// Index partition key.
+    pub pk: KeyAttr,
+    /// Index sort key.
+    pub sk: Option<KeyAttr>,
+    /// Projection type.
+    pub projection: ProjectionType,
+    /// NonKeyAttributes of an INCLUDE projection.
+    pub non_key: Vec<String>,
+    /// ACTIVE, CREATING or DELETING.
+    pub status: String,
+    /// Whether existing items are still being copied in.
+    pub backfilling: bool,
+    /// A global index's own throughput (provisioned mode).
+    pub throughput: Option<Throughput>,
+}
+
+impl IndexMeta {
+    /// The index's key attributes in KeySchema order.
+    pub fn key_attrs(&self) -> impl Iterator<Item = &KeyAttr> {
+        std::iter::once(&self.pk).chain(self.sk.as_ref())
+    }
+
+    /// The IndexArn.
+    pub fn arn(&self, table: &TableMeta) -> String {
+        format!("{}/index/{}", table.arn(), self.name)
+    }
+
+    /// The KeySchema member.
+    pub fn key_schema_json(&self) -> Value {
+        let mut ks = vec![json!({"AttributeName": self.pk.name, "KeyType": "HASH"})];
+        if let Some(sk) = &self.sk {
+            ks.push(json!({"AttributeName": sk.name, "KeyType": "RANGE"}));
+        }
+        Value::Array(ks)
+    }
+
+    /// The Projection member.
+    pub fn projection_json(&self) -> Value {
+        let mut p = json!({"ProjectionType": self.projection.as_str()});
+        if self.projection == ProjectionType::Include {
+            p["NonKeyAttributes"] = json!(self.non_key);
+        }
+        p
+    }
+}
+
 /// Everything the catalog knows about a table.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TableMeta {
@@ -147,6 +233,14 @@ pub struct TableMeta {
     pub deletion_protection: bool,
     /// Tags.
     pub tags: Vec<(String, String)>,
+    /// Secondary indexes.
+    #[serde(default)]
+    pub indexes: Vec<IndexMeta>,
+    /// Bumped by every change that alters what an item write must maintain (index
+    /// added or removed); stored in the table's live marker, which every item write
+    /// reads, so that a write planned with an older schema retries with the new one.
+    #[serde(default)]
+    pub schema_version: u64,
 }
 
 impl TableMeta {
@@ -158,6 +252,11 @@ impl TableMeta {
     /// The key attributes in KeySchema order.
     pub fn key_attrs(&self) -> impl Iterator<Item = &KeyAttr> {
         std::iter::once(&self.pk).chain(self.sk.as_ref())
+    }
+
+    /// An index by name.
+    pub fn index(&self, name: &str) -> Option<&IndexMeta> {
+        self.indexes.iter().find(|i| i.name == name)
     }
 
     /// Whether `name` is a key attribute.
@@ -200,6 +299,47 @@ impl TableMeta {
             "TableId": self.table_id,
             "DeletionProtectionEnabled": self.deletion_protection,
         });
+        let counter = |number: u64| -> Result<(i64, i64), DynamoError> {
+            Ok((
+                decode_counter(snap.get(&layout::count_key(number)).map_err(crate::internal)?.as_deref()),
+                decode_counter(snap.get(&layout::bytes_key(number)).map_err(crate::internal)?.as_deref()),
+            ))
+        };
+        let mut lsis = Vec::new();
+        let mut gsis = Vec::new();
+        for idx in &self.indexes {
+            let (items, size) = counter(idx.number)?;
+            let mut d = json!({
+                "IndexName": idx.name,
+                "KeySchema": idx.key_schema_json(),
+                "Projection": idx.projection_json(),
+                "IndexSizeBytes": size,
+                "ItemCount": items,
+                "IndexArn": idx.arn(self),
+            });
+            match idx.kind {
+                IndexKind::Local => lsis.push(d),
+                IndexKind::Global => {
+                    d["IndexStatus"] = json!(idx.status);
+                    if idx.backfilling {
+                        d["Backfilling"] = json!(true);
+                    }
+                    let t = idx.throughput.as_ref();
+                    d["ProvisionedThroughput"] = json!({
+                        "NumberOfDecreasesToday": t.map_or(0, |t| t.decreases_today),
+                        "ReadCapacityUnits": t.map_or(0, |t| t.read),
+                        "WriteCapacityUnits": t.map_or(0, |t| t.write),
+                    });
+                    gsis.push(d);
+                }
+            }
+        }
+        if !lsis.is_empty() {
+            d["LocalSecondaryIndexes"] = Value::Array(lsis);
+        }
+        if !gsis.is_empty() {
+            d["GlobalSecondaryIndexes"] = Value::Array(gsis);
+        }
         if self.billing_summary {
             let mut s = json!({"BillingMode": self.billing.as_str()});
             if let Some(t) = self.last_update_to_ppr {

@@ -7,7 +7,11 @@
 //! | `0x02` | table number (u64 BE) ‖ partition hash (u64 BE) ‖ key-encoded partition key ‖ key-encoded sort key | item (binary item format) |
 //! | `0x03` | table number (u64 BE) ‖ `c` or `b` | item count / billed bytes counter |
 //! | `0x04` | `next-table` | table-number allocator |
-//! | `0x05` | table number (u64 BE) | empty: the table is live (item writes read it, so they conflict with DeleteTable) |
+//! | `0x05` | table number (u64 BE) | the table's schema version (u64 BE; empty = 0): the table is live (item writes read it, so they conflict with DeleteTable and index changes) |
+//! | `0x06` | index number (u64 BE) ‖ partition hash ‖ key-encoded index partition key ‖ index sort key ‖ the item's table key (hash ‖ pk ‖ sk) | the projected item (binary item format) |
+//!
+//! Index numbers come from the same allocator as table numbers; the counters of an
+//! index live under its number like a table's.
 //!
 //! Table numbers are never reused, so a deleted table's items (purged in the
 //! background) can never show through a new table of the same name.
@@ -35,6 +39,7 @@ const CATALOG: u8 = 0x01;
 const ITEMS: u8 = 0x02;
 const COUNTERS: u8 = 0x03;
 const LIVE: u8 = 0x05;
+const INDEX: u8 = 0x06;
 
 /// The catalog key of a table.
 pub fn catalog_key(account: &str, region: &str, name: &str) -> Vec<u8> {
@@ -105,21 +110,27 @@ pub fn hash_of_item_key(key: &[u8]) -> Option<u64> {
 /// The key range of parallel-scan segment `segment` of `total`: an equal, contiguous
 /// slice of the partition-hash space.
 pub fn segment_range(table: u64, segment: u64, total: u64) -> KeyRange {
+    segment_range_in(&items_prefix(table), segment, total)
+}
+
+/// The key range of a parallel-scan segment under `prefix` (a table's items or an
+/// index's entries: both start with the partition hash).
+pub fn segment_range_in(prefix: &[u8], segment: u64, total: u64) -> KeyRange {
     let bound = |i: u64| -> Option<u64> {
         // ceil(i * 2^64 / total): hash h is in segment i exactly when
         // floor(h * total / 2^64) = i, which is what `segment_of` computes.
         let v = ((i as u128) << 64).div_ceil(total as u128);
         u64::try_from(v).ok()
     };
-    let mut start = items_prefix(table);
+    let mut start = prefix.to_vec();
     start.extend_from_slice(&bound(segment).unwrap_or(0).to_be_bytes());
     let end = match bound(segment + 1) {
         Some(h) if segment + 1 < total => {
-            let mut e = items_prefix(table);
+            let mut e = prefix.to_vec();
             e.extend_from_slice(&h.to_be_bytes());
             std::ops::Bound::Excluded(e)
         }
-        _ => stator_storage::prefix_end(&items_prefix(table)),
+        _ => stator_storage::prefix_end(prefix),
     };
     KeyRange { start: std::ops::Bound::Included(start), end }
 }
@@ -144,6 +155,36 @@ fn counter_key(table: u64, which: u8) -> Vec<u8> {
     k.push(COUNTERS);
     k.extend_from_slice(&table.to_be_bytes());
     k.push(which);
+    k
+}
+
+/// The prefix of every entry of an index.
+pub fn index_prefix(index: u64) -> Vec<u8> {
+    let mut k = Vec::with_capacity(9);
+    k.push(INDEX);
+    k.extend_from_slice(&index.to_be_bytes());
+    k
+}
+
+/// The prefix of one index partition.
+pub fn index_partition_prefix(index: u64, pk: &AttributeValue) -> Vec<u8> {
+    let mut enc = Vec::with_capacity(32);
+    encode_key_value(pk, &mut enc);
+    let mut k = index_prefix(index);
+    k.extend_from_slice(&partition_hash(&enc).to_be_bytes());
+    k.extend_from_slice(&enc);
+    k
+}
+
+/// The key of an index entry: the index key, then the item's table key (without the
+/// table prefix) so that entries of items sharing an index key stay distinct and
+/// ordered by table key.
+pub fn index_entry_key(index: u64, pk: &AttributeValue, sk: Option<&AttributeValue>, item_key: &[u8]) -> Vec<u8> {
+    let mut k = index_partition_prefix(index, pk);
+    if let Some(sk) = sk {
+        encode_key_value(sk, &mut k);
+    }
+    k.extend_from_slice(item_key.get(9..).unwrap_or_default());
     k
 }
 

@@ -7,6 +7,7 @@
 
 pub mod capacity;
 pub mod catalog;
+pub mod indexes;
 pub mod item_locks;
 pub mod keys;
 pub mod layout;
@@ -50,7 +51,7 @@ impl Default for EngineConfig {
 /// The DynamoDB engine.
 pub struct Engine {
     store: Arc<dyn KvStore>,
-    catalog: Catalog,
+    catalog: Arc<Catalog>,
     locks: ItemLocks,
     config: EngineConfig,
 }
@@ -81,7 +82,7 @@ impl Engine {
             }
         }
         let catalog = Catalog::load(store.as_ref())?;
-        Ok(Engine { store, catalog, locks: ItemLocks::new(), config })
+        Ok(Engine { store, catalog: Arc::new(catalog), locks: ItemLocks::new(), config })
     }
 
     /// Executes one operation on a parsed request body.
@@ -147,6 +148,24 @@ impl Engine {
         self.catalog
             .get(account, region, &name.name)
             .ok_or_else(|| DynamoError::ResourceNotFound("Requested resource not found".into()))
+    }
+
+    /// Runs `f` with the table's current metadata, again with fresh metadata whenever
+    /// `f` finds (through the live marker) that the table's schema changed under it.
+    pub(crate) fn with_fresh_meta<T>(
+        &self,
+        ctx: &RequestContext,
+        table: &request::TableRef,
+        mut f: impl FnMut(Arc<TableMeta>) -> Result<T, DynamoError>,
+    ) -> Result<(Arc<TableMeta>, T), DynamoError> {
+        for _ in 0..100_000 {
+            let meta = self.table(ctx, table)?;
+            match f(meta.clone()) {
+                Err(DynamoError::Internal(m)) if m == STALE_SCHEMA => std::thread::yield_now(),
+                r => return r.map(|v| (meta, v)),
+            }
+        }
+        Err(DynamoError::Internal("table schema kept changing".into()))
     }
 
     /// Runs `f` in a transaction, retrying on conflicts. Returns the value and, for a
@@ -220,6 +239,10 @@ impl Engine {
         Ok(value)
     }
 }
+
+/// The internal marker of a write planned with an outdated table schema: never sent
+/// to a client, always retried with fresh metadata (see `Engine::with_fresh_meta`).
+pub(crate) const STALE_SCHEMA: &str = "stale table schema";
 
 /// What a transaction body decided: commit its writes, or only return.
 pub(crate) enum Outcome<T> {

@@ -10,7 +10,7 @@ use stator_types::size::{item_size, MAX_ITEM_SIZE};
 use stator_types::Item;
 
 use super::item_write;
-use crate::capacity::{consumed, write_units, ReturnCapacity};
+use crate::capacity::{consumed_with_indexes, write_units, ReturnCapacity};
 use crate::catalog::TableMeta;
 use crate::request;
 use crate::{keys, Engine, Outcome, RequestContext};
@@ -24,6 +24,7 @@ enum Write {
 }
 
 struct TableWrites {
+    tref: request::TableRef,
     meta: std::sync::Arc<TableMeta>,
     writes: Vec<(Vec<u8>, Write)>,
 }
@@ -104,6 +105,7 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
             let key = match &w {
                 Write::Put(item) => {
                     let k = keys::key_of_item(&meta, item)?;
+                    crate::indexes::check_item(&meta, item)?;
                     if item_size(item) > MAX_ITEM_SIZE {
                         return Err(DynamoError::validation("Item size has exceeded the maximum allowed size"));
                     }
@@ -116,36 +118,49 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
             }
             keyed.push((key, w));
         }
-        tables.push(TableWrites { meta, writes: keyed });
+        tables.push(TableWrites { tref, meta, writes: keyed });
     }
 
     let mut capacity: Vec<Value> = Vec::new();
     let mut last_commit = None;
     for t in &tables {
         let mut units = 0.0;
+        let mut index_units: Vec<(String, f64)> = Vec::new();
         for (key, w) in &t.writes {
-            let (billed, commit) = engine.write_item_deferred(key, |txn| {
-                item_write::ensure_live(txn, &t.meta)?;
-                let old = item_write::load(txn, key)?;
-                let old_size = old.as_ref().map(item_size).unwrap_or(0);
-                match w {
-                    Write::Put(item) => {
-                        item_write::store(txn, &t.meta, key, old.as_ref(), Some(item));
-                        Ok(Outcome::Write(old_size.max(item_size(item))))
-                    }
-                    Write::Delete(_) if old.is_none() => Ok(Outcome::ReadOnly(0)),
-                    Write::Delete(_) => {
-                        item_write::store(txn, &t.meta, key, old.as_ref(), None);
-                        Ok(Outcome::Write(old_size))
-                    }
+            let (meta, ((billed, idx_units), commit)) = engine.with_fresh_meta(ctx, &t.tref, |meta| {
+                if let Write::Put(item) = w {
+                    crate::indexes::check_item(&meta, item)?;
                 }
+                engine.write_item_deferred(key, |txn| {
+                    item_write::ensure_live(txn, &meta)?;
+                    let old = item_write::load(txn, key)?;
+                    let old_size = old.as_ref().map(item_size).unwrap_or(0);
+                    match w {
+                        Write::Put(item) => {
+                            let idx = item_write::store(txn, &meta, key, old.as_ref(), Some(item));
+                            Ok(Outcome::Write((old_size.max(item_size(item)), idx)))
+                        }
+                        Write::Delete(_) if old.is_none() => Ok(Outcome::ReadOnly((0, Vec::new()))),
+                        Write::Delete(_) => {
+                            let idx = item_write::store(txn, &meta, key, old.as_ref(), None);
+                            Ok(Outcome::Write((old_size, idx)))
+                        }
+                    }
+                })
             })?;
+            let _ = &meta;
             if commit.is_some() {
                 last_commit = commit;
             }
             units += write_units(billed);
+            for (name, u) in idx_units {
+                match index_units.iter_mut().find(|(n, _)| *n == name) {
+                    Some(e) => e.1 += u,
+                    None => index_units.push((name, u)),
+                }
+            }
         }
-        if let Some(v) = consumed(&t.meta.name, units, cap) {
+        if let Some(v) = consumed_with_indexes(&t.meta, units, &index_units, cap) {
             capacity.push(v);
         }
     }

@@ -9,8 +9,9 @@ use serde_json::{json, Value};
 use stator_protocol::{Constraints, DynamoError, Obj};
 use stator_storage::decode_counter;
 
+use super::index_specs;
 use super::table_settings::{self, check_stream};
-use crate::catalog::{BillingMode, KeyAttr, ScalarType, TableMeta, Throughput};
+use crate::catalog::{BillingMode, IndexKind, KeyAttr, ScalarType, TableMeta, Throughput};
 use crate::request::table_name;
 use crate::{layout, Engine, Outcome, RequestContext};
 
@@ -57,6 +58,8 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
     let class = table_settings::table_class(req, &mut c)?;
     let stream = table_settings::stream(req, &mut c)?;
     let tags = table_settings::tags(req, &mut c)?;
+    let mut index_specs = index_specs::read(req, IndexKind::Local, &mut c)?;
+    index_specs.extend(index_specs::read(req, IndexKind::Global, &mut c)?);
     let deletion_protection = req.bool("DeletionProtectionEnabled")?.unwrap_or(false);
     let (account, region) = match &table {
         Some(t) => {
@@ -88,11 +91,6 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
             ))
         }
         _ => {}
-    }
-    if req.get("LocalSecondaryIndexes").is_some() || req.get("GlobalSecondaryIndexes").is_some() {
-        return Err(DynamoError::validation(
-            "One or more parameter values were invalid: Secondary indexes are not supported by this version of Stator",
-        ));
     }
     let defs: Vec<KeyAttr> = attr_defs
         .iter()
@@ -137,7 +135,17 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
             defs.iter().map(|d| d.name.as_str()).collect::<Vec<_>>().join(", ")
         )));
     }
-    if defs.len() != key_names.len() {
+    let table_pk = find(hash_name)
+        .ok_or_else(|| DynamoError::validation("Invalid KeySchema: Some index key attribute have no definition"))?;
+    let table_sk = range_name.and_then(find);
+    let indexes = index_specs::build(&index_specs, &table_pk, table_sk.as_ref(), &defs, billing_mode)?;
+    let mut used: std::collections::HashSet<&str> = key_names.iter().copied().collect();
+    for i in &indexes {
+        for a in i.key_attrs() {
+            used.insert(a.name.as_str());
+        }
+    }
+    if defs.len() != used.len() {
         return Err(DynamoError::validation(
             "One or more parameter values were invalid: Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions",
         ));
@@ -189,6 +197,8 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
         table_class: class.map(str::to_string),
         deletion_protection,
         tags,
+        indexes,
+        schema_version: 0,
     };
     let catalog_key = layout::catalog_key(&account, &region, &table.name);
     let meta = engine.write_catalog(|txn| {
@@ -198,8 +208,14 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
         let next = decode_counter(txn.get(layout::NEXT_TABLE_KEY).map_err(crate::internal)?.as_deref()).max(0) + 1;
         txn.put(layout::NEXT_TABLE_KEY.to_vec(), next.to_be_bytes().to_vec());
         meta.number = next as u64;
+        let mut n = next;
+        for idx in &mut meta.indexes {
+            n += 1;
+            idx.number = n as u64;
+        }
+        txn.put(layout::NEXT_TABLE_KEY.to_vec(), n.to_be_bytes().to_vec());
         txn.put(catalog_key.clone(), meta.to_bytes());
-        txn.put(layout::live_key(meta.number), Vec::new());
+        txn.put(layout::live_key(meta.number), 0u64.to_be_bytes().to_vec());
         Ok(Outcome::Write(meta.clone()))
     })?;
     let meta = Arc::new(meta);

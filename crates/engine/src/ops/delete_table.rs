@@ -33,25 +33,30 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
     engine.catalog.remove(account, region, &t.name);
     let store = engine.store_arc();
     let number = meta.number;
+    let mut prefixes = vec![(number, layout::items_prefix(number))];
+    prefixes.extend(meta.indexes.iter().map(|i| (i.number, layout::index_prefix(i.number))));
     std::thread::Builder::new()
         .name(format!("purge-table-{number}"))
         .spawn(move || {
-            if let Err(e) = purge(store.as_ref(), number) {
-                tracing::error!(table = number, error = %e, "purging a deleted table's items failed");
+            for (n, prefix) in prefixes {
+                if let Err(e) = purge(store.as_ref(), n, &prefix) {
+                    tracing::error!(table = number, error = %e, "purging a deleted table's items failed");
+                }
             }
         })
         .map_err(crate::internal)?;
     Ok(json!({ "TableDescription": description }))
 }
 
-/// Deletes every item and counter of a table, in bounded transactions.
-pub(crate) fn purge(store: &dyn KvStore, number: u64) -> Result<(), DynamoError> {
+/// Deletes every key under `prefix` and the counters of `number` (a table or an
+/// index), in bounded transactions.
+pub(crate) fn purge(store: &dyn KvStore, number: u64, prefix: &[u8]) -> Result<(), DynamoError> {
     const CHUNK: usize = 1000;
     loop {
         let keys: Vec<Vec<u8>> = {
             let snap = store.snapshot();
             let mut v = Vec::with_capacity(CHUNK);
-            for kv in snap.scan(KeyRange::prefix(&layout::items_prefix(number)), Direction::Forward).take(CHUNK) {
+            for kv in snap.scan(KeyRange::prefix(prefix), Direction::Forward).take(CHUNK) {
                 v.push(kv.map_err(crate::internal)?.0);
             }
             v

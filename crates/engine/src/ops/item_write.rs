@@ -10,7 +10,7 @@ use stator_types::itemcodec::{decode_item, encode_item};
 use stator_types::size::item_size;
 use stator_types::{item_to_json, Item};
 
-use crate::capacity::{consumed, write_units, ReturnCapacity};
+use crate::capacity::{consumed_with_indexes, write_units, ReturnCapacity};
 use crate::catalog::TableMeta;
 use crate::layout;
 
@@ -72,8 +72,14 @@ pub fn check_condition(cond: Option<&Condition>, old: Option<&Item>, return_old:
 /// with a concurrent DeleteTable instead of leaving an item behind its purge.
 pub fn ensure_live(txn: &dyn Transaction, meta: &TableMeta) -> Result<(), DynamoError> {
     match txn.get(&layout::live_key(meta.number)).map_err(crate::internal)? {
-        Some(_) => Ok(()),
         None => Err(DynamoError::ResourceNotFound("Requested resource not found".into())),
+        Some(v)
+            if stator_storage::decode_counter(Some(&v)) as u64 == meta.schema_version
+                || (v.is_empty() && meta.schema_version == 0) =>
+        {
+            Ok(())
+        }
+        Some(_) => Err(DynamoError::Internal(crate::STALE_SCHEMA.into())),
     }
 }
 
@@ -85,8 +91,15 @@ pub fn load(txn: &dyn Transaction, key: &[u8]) -> Result<Option<Item>, DynamoErr
     }
 }
 
-/// Writes (or with `None`, deletes) the item at `key` and adjusts the table's counters.
-pub fn store(txn: &mut dyn Transaction, meta: &TableMeta, key: &[u8], old: Option<&Item>, new: Option<&Item>) {
+/// Writes (or with `None`, deletes) the item at `key`, maintains the table's indexes
+/// and adjusts the counters; returns the write units each index consumed.
+pub fn store(
+    txn: &mut dyn Transaction,
+    meta: &TableMeta,
+    key: &[u8],
+    old: Option<&Item>,
+    new: Option<&Item>,
+) -> Vec<(String, f64)> {
     let old_size = old.map(item_size);
     let new_size = new.map(item_size);
     match new {
@@ -96,15 +109,22 @@ pub fn store(txn: &mut dyn Transaction, meta: &TableMeta, key: &[u8], old: Optio
     let count = new.is_some() as i64 - old.is_some() as i64;
     txn.add_counter(layout::count_key(meta.number), count);
     txn.add_counter(layout::bytes_key(meta.number), new_size.unwrap_or(0) as i64 - old_size.unwrap_or(0) as i64);
+    crate::indexes::maintain(txn, meta, key, old, new)
 }
 
 /// A write's response: `Attributes` when there are any, `ConsumedCapacity` when asked.
-pub fn response(meta: &TableMeta, attributes: Option<Item>, billed_size: usize, cap: ReturnCapacity) -> Value {
+pub fn response(
+    meta: &TableMeta,
+    attributes: Option<Item>,
+    billed_size: usize,
+    index_units: &[(String, f64)],
+    cap: ReturnCapacity,
+) -> Value {
     let mut out = Map::new();
     if let Some(a) = attributes.filter(|a| !a.is_empty()) {
         out.insert("Attributes".into(), item_to_json(&a));
     }
-    if let Some(c) = consumed(&meta.name, write_units(billed_size), cap) {
+    if let Some(c) = consumed_with_indexes(meta, write_units(billed_size), index_units, cap) {
         out.insert("ConsumedCapacity".into(), c);
     }
     Value::Object(out)

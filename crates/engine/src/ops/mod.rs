@@ -17,6 +17,8 @@ pub mod scan;
 pub mod update_item;
 pub mod update_table;
 
+mod index_specs;
+mod index_updates;
 mod item_write;
 mod read_page;
 mod table_settings;

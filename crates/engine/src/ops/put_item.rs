@@ -34,20 +34,22 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
     resolver.check_all_used().map_err(expr_err)?;
     let cond = crate::legacy::write_condition(req, cond)?;
     let table = table.ok_or_else(|| DynamoError::Internal("required member checked above".into()))?;
-    let meta = engine.table(ctx, &table)?;
-    let key = keys::key_of_item(&meta, &item)?;
-    let new_size = item_size(&item);
-    if new_size > MAX_ITEM_SIZE {
-        return Err(DynamoError::validation("Item size has exceeded the maximum allowed size"));
-    }
-    let (old, billed) = engine.write_item(&key, |txn| {
-        item_write::ensure_live(txn, &meta)?;
-        let old = item_write::load(txn, &key)?;
-        item_write::check_condition(cond.as_ref(), old.as_ref(), on_fail)?;
-        item_write::store(txn, &meta, &key, old.as_ref(), Some(&item));
-        let billed = old.as_ref().map(item_size).unwrap_or(0).max(new_size);
-        Ok(Outcome::Write((old, billed)))
+    let (meta, (old, billed, index_units)) = engine.with_fresh_meta(ctx, &table, |meta| {
+        let key = keys::key_of_item(&meta, &item)?;
+        let new_size = item_size(&item);
+        if new_size > MAX_ITEM_SIZE {
+            return Err(DynamoError::validation("Item size has exceeded the maximum allowed size"));
+        }
+        crate::indexes::check_item(&meta, &item)?;
+        engine.write_item(&key, |txn| {
+            item_write::ensure_live(txn, &meta)?;
+            let old = item_write::load(txn, &key)?;
+            item_write::check_condition(cond.as_ref(), old.as_ref(), on_fail)?;
+            let index_units = item_write::store(txn, &meta, &key, old.as_ref(), Some(&item));
+            let billed = old.as_ref().map(item_size).unwrap_or(0).max(new_size);
+            Ok(Outcome::Write((old, billed, index_units)))
+        })
     })?;
     let attributes = if rv == ReturnValues::AllOld { old } else { None };
-    Ok(item_write::response(&meta, attributes, billed, cap))
+    Ok(item_write::response(&meta, attributes, billed, &index_units, cap))
 }

@@ -11,7 +11,7 @@ use stator_types::keycodec::{encode_key_prefix, encode_key_value};
 use stator_types::AttributeValue;
 
 use super::read_page::{self, PageSpec};
-use crate::catalog::{KeyAttr, ScalarType, TableMeta};
+use crate::catalog::{IndexKind, KeyAttr, ProjectionType, ScalarType};
 use crate::request::{self, expr_err, table_name};
 use crate::{layout, Engine, RequestContext};
 
@@ -81,19 +81,27 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
 
     let table = table.ok_or_else(|| DynamoError::Internal("required member checked above".into()))?;
     let meta = engine.table(ctx, &table)?;
-    if let Some(i) = index {
-        return Err(DynamoError::validation(format!("The table does not have the specified index: {i}")));
-    }
-    let range = key_range(&meta, &conditions)?;
+    let idx = read_page::resolve_index(&meta, index, consistent, select)?;
+    let range = match idx {
+        None => key_range(&meta.pk, meta.sk.as_ref(), &|pk| layout::partition_prefix(meta.number, pk), &conditions)?,
+        Some(i) => key_range(&i.pk, i.sk.as_ref(), &|pk| layout::index_partition_prefix(i.number, pk), &conditions)?,
+    };
     if let Some(f) = &filter {
-        read_page::check_filter_keys(&meta, f)?;
+        read_page::check_filter_keys(&meta, idx, f)?;
     }
-    let start_after = read_page::start_key(&meta, esk)?;
+    let start_after = read_page::start_key(&meta, idx, esk)?;
+    let fetch_from_table = idx.is_some_and(|i| {
+        i.kind == IndexKind::Local
+            && i.projection != ProjectionType::All
+            && select == Some(read_page::Select::AllAttributes)
+    });
     let snap = engine.store().snapshot();
     let page = read_page::read_page(
         snap.as_ref(),
         PageSpec {
             meta: &meta,
+            key_names: read_page::key_names(&meta, idx),
+            fetch_from_table,
             range,
             direction: if forward { Direction::Forward } else { Direction::Reverse },
             start_after,
@@ -120,16 +128,22 @@ fn mismatch() -> DynamoError {
     )
 }
 
-/// Turns the key conditions into the storage range of the items they select.
-pub(crate) fn key_range(meta: &TableMeta, conditions: &[KeyCondition]) -> Result<KeyRange, DynamoError> {
-    let pk_cond = conditions.iter().find(|k| k.attribute == meta.pk.name);
+/// Turns the key conditions on a key schema (the table's or an index's) into the
+/// storage range of the items or entries they select.
+pub(crate) fn key_range(
+    pk: &KeyAttr,
+    sk: Option<&KeyAttr>,
+    partition_prefix: &dyn Fn(&AttributeValue) -> Vec<u8>,
+    conditions: &[KeyCondition],
+) -> Result<KeyRange, DynamoError> {
+    let pk_cond = conditions.iter().find(|k| k.attribute == pk.name);
     let Some(pk_cond) = pk_cond else {
-        return Err(DynamoError::validation(format!("Query condition missed key schema element: {}", meta.pk.name)));
+        return Err(DynamoError::validation(format!("Query condition missed key schema element: {}", pk.name)));
     };
     if pk_cond.op != KeyOp::Eq {
         return Err(DynamoError::validation("Query key condition not supported"));
     }
-    let sk_cond = match (&meta.sk, conditions.iter().find(|k| k.attribute != meta.pk.name)) {
+    let sk_cond = match (sk, conditions.iter().find(|k| k.attribute != pk.name)) {
         (_, None) => None,
         (Some(sk), Some(k)) if k.attribute == sk.name => Some((sk, k)),
         (Some(sk), Some(_)) => {
@@ -138,11 +152,11 @@ pub(crate) fn key_range(meta: &TableMeta, conditions: &[KeyCondition]) -> Result
         (None, Some(_)) => return Err(DynamoError::validation("Query key condition not supported")),
     };
     let pk_value = &pk_cond.values[0];
-    if !type_matches(&meta.pk, pk_value) {
+    if !type_matches(pk, pk_value) {
         return Err(mismatch());
     }
-    crate::keys::check_key_value(&meta.pk, pk_value, true)?;
-    let prefix = layout::partition_prefix(meta.number, pk_value);
+    crate::keys::check_key_value(pk, pk_value, true)?;
+    let prefix = partition_prefix(pk_value);
     let Some((sk, k)) = sk_cond else {
         return Ok(KeyRange::prefix(&prefix));
     };

@@ -14,7 +14,7 @@ use stator_types::size::item_size;
 use stator_types::{item_to_json, Item};
 
 use crate::capacity::{consumed, read_units, ReturnCapacity};
-use crate::catalog::TableMeta;
+use crate::catalog::{IndexKind, IndexMeta, ProjectionType, TableMeta};
 use crate::keys;
 
 /// DynamoDB stops a Query or Scan page after reading this many bytes.
@@ -104,15 +104,77 @@ pub fn limit(req: Obj, c: &mut Constraints) -> Result<Option<usize>, DynamoError
     Ok(l.map(|v| v.max(1) as usize))
 }
 
-/// Checks an ExclusiveStartKey against the key schema and returns its storage key.
-pub fn start_key(meta: &TableMeta, esk: Option<Item>) -> Result<Option<Vec<u8>>, DynamoError> {
-    match esk {
-        None => Ok(None),
-        Some(k) => keys::key_of_key(meta, &k).map(Some).map_err(|e| match e {
-            DynamoError::Validation(m) => DynamoError::validation(format!("The provided starting key is invalid: {m}")),
-            other => other,
-        }),
+/// Checks an ExclusiveStartKey against the key schema and returns its storage key:
+/// the item key for the table, the entry key for an index (whose ExclusiveStartKey
+/// carries the table's and the index's key attributes).
+pub fn start_key(
+    meta: &TableMeta,
+    index: Option<&IndexMeta>,
+    esk: Option<Item>,
+) -> Result<Option<Vec<u8>>, DynamoError> {
+    let Some(k) = esk else { return Ok(None) };
+    let invalid = |m: String| DynamoError::validation(format!("The provided starting key is invalid: {m}"));
+    let wrap = |e: DynamoError| match e {
+        DynamoError::Validation(m) => invalid(m),
+        other => other,
+    };
+    match index {
+        None => keys::key_of_key(meta, &k).map(Some).map_err(wrap),
+        Some(idx) => {
+            let mismatch = || invalid("The provided key element does not match the schema".into());
+            let table_key: Item =
+                meta.key_attrs().filter_map(|a| k.get(&a.name).map(|v| (a.name.clone(), v.clone()))).collect();
+            let item_key = keys::key_of_key(meta, &table_key).map_err(wrap)?;
+            let expected = key_names(meta, Some(idx));
+            if k.len() != expected.len() || expected.iter().any(|n| !k.contains_key(n)) {
+                return Err(mismatch());
+            }
+            crate::indexes::entry(meta, idx, &item_key, &k).map(|(key, _)| Some(key)).ok_or_else(mismatch)
+        }
     }
+}
+
+/// The attributes of a LastEvaluatedKey: the table's key, plus the index's key.
+pub fn key_names(meta: &TableMeta, index: Option<&IndexMeta>) -> Vec<String> {
+    let mut v: Vec<String> = meta.key_attrs().map(|a| a.name.clone()).collect();
+    if let Some(idx) = index {
+        for a in idx.key_attrs() {
+            if !v.contains(&a.name) {
+                v.push(a.name.clone());
+            }
+        }
+    }
+    v
+}
+
+/// Where a Query or Scan reads: the table, or one of its indexes — with DynamoDB's
+/// checks on what each allows.
+pub fn resolve_index<'m>(
+    meta: &'m TableMeta,
+    index: Option<&str>,
+    consistent: bool,
+    select: Option<Select>,
+) -> Result<Option<&'m IndexMeta>, DynamoError> {
+    let Some(name) = index else { return Ok(None) };
+    let idx = meta
+        .index(name)
+        .ok_or_else(|| DynamoError::validation(format!("The table does not have the specified index: {name}")))?;
+    if idx.kind == IndexKind::Global {
+        if consistent {
+            return Err(DynamoError::validation("Consistent reads are not supported on global secondary indexes"));
+        }
+        if idx.backfilling || idx.status != "ACTIVE" {
+            return Err(DynamoError::validation(format!(
+                "Cannot read from backfilling global secondary index: {name}"
+            )));
+        }
+        if select == Some(Select::AllAttributes) && idx.projection != ProjectionType::All {
+            return Err(DynamoError::validation(format!(
+                "One or more parameter values were invalid: Select type ALL_ATTRIBUTES is not supported for global secondary index {name} because its projection type is not ALL"
+            )));
+        }
+    }
+    Ok(Some(idx))
 }
 
 /// The top-level attribute names a condition reads.
@@ -161,11 +223,15 @@ pub fn condition_attributes(c: &Condition, out: &mut Vec<String>) {
     }
 }
 
-/// A filter may not read key attributes.
-pub fn check_filter_keys(meta: &TableMeta, filter: &Condition) -> Result<(), DynamoError> {
+/// A Query filter may not read the key attributes of what it queries.
+pub fn check_filter_keys(meta: &TableMeta, index: Option<&IndexMeta>, filter: &Condition) -> Result<(), DynamoError> {
     let mut attrs = Vec::new();
     condition_attributes(filter, &mut attrs);
-    if let Some(k) = attrs.iter().find(|a| meta.is_key(a)) {
+    let is_key = |a: &str| match index {
+        None => meta.is_key(a),
+        Some(i) => i.key_attrs().any(|k| k.name == a),
+    };
+    if let Some(k) = attrs.iter().find(|a| is_key(a)) {
         return Err(DynamoError::validation(format!(
             "Filter Expression can only contain non-primary key attributes: Primary key attribute: {k}"
         )));
@@ -176,6 +242,11 @@ pub fn check_filter_keys(meta: &TableMeta, filter: &Condition) -> Result<(), Dyn
 /// One page request.
 pub struct PageSpec<'a> {
     pub meta: &'a TableMeta,
+    /// The LastEvaluatedKey attributes.
+    pub key_names: Vec<String>,
+    /// Read each item's full attributes from the table (a local index whose projection
+    /// lacks attributes the request wants).
+    pub fetch_from_table: bool,
     pub range: KeyRange,
     pub direction: Direction,
     pub start_after: Option<Vec<u8>>,
@@ -205,16 +276,25 @@ pub fn read_page(snap: &dyn ReadView, spec: PageSpec) -> Result<Page, DynamoErro
     let mut page = Page { items: Vec::new(), count: 0, scanned: 0, last_key: None, bytes_read: 0 };
     for kv in snap.scan(range, spec.direction) {
         let (_, v) = kv.map_err(crate::internal)?;
-        let item = decode_item(&v).map_err(crate::internal)?;
+        let mut item = decode_item(&v).map_err(crate::internal)?;
         page.scanned += 1;
         page.bytes_read += item_size(&item);
+        if spec.fetch_from_table {
+            // DynamoDB bills the table read of a non-projected fetch on top.
+            let key = keys::key_of_key(spec.meta, &keys::key_attributes(spec.meta, &item))?;
+            if let Some(b) = snap.get(&key).map_err(crate::internal)? {
+                item = decode_item(&b).map_err(crate::internal)?;
+                page.bytes_read += item_size(&item);
+            }
+        }
         let keep = match spec.filter {
             Some(f) => f.eval(&item).map_err(crate::request::expr_err)?,
             None => true,
         };
-        let stop = spec.limit.is_some_and(|l| page.scanned >= l) || page.bytes_read >= MAX_PAGE_BYTES;
+        let stop = spec.limit.is_some_and(|l| page.scanned >= l) || page.bytes_read > MAX_PAGE_BYTES;
         if stop {
-            page.last_key = Some(keys::key_attributes(spec.meta, &item));
+            page.last_key =
+                Some(spec.key_names.iter().filter_map(|n| item.get(n).map(|v| (n.clone(), v.clone()))).collect());
         }
         if keep {
             page.count += 1;

@@ -88,10 +88,12 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
 
     let table = table.ok_or_else(|| DynamoError::Internal("required member checked above".into()))?;
     let meta = engine.table(ctx, &table)?;
-    if let Some(i) = index {
-        return Err(DynamoError::validation(format!("The table does not have the specified index: {i}")));
-    }
-    let start_after = read_page::start_key(&meta, esk)?;
+    let idx = read_page::resolve_index(&meta, index, consistent, select)?;
+    let start_after = read_page::start_key(&meta, idx, esk)?;
+    let prefix = match idx {
+        Some(i) => layout::index_prefix(i.number),
+        None => layout::items_prefix(meta.number),
+    };
     let range = match segment {
         Some((s, t)) => {
             if let Some(h) = start_after.as_deref().and_then(layout::hash_of_item_key) {
@@ -101,15 +103,22 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
                     ));
                 }
             }
-            layout::segment_range(meta.number, s, t)
+            layout::segment_range_in(&prefix, s, t)
         }
-        None => KeyRange::prefix(&layout::items_prefix(meta.number)),
+        None => KeyRange::prefix(&prefix),
     };
+    let fetch_from_table = idx.is_some_and(|i| {
+        i.kind == crate::catalog::IndexKind::Local
+            && i.projection != crate::catalog::ProjectionType::All
+            && select == Some(read_page::Select::AllAttributes)
+    });
     let snap = engine.store().snapshot();
     let page = read_page::read_page(
         snap.as_ref(),
         PageSpec {
             meta: &meta,
+            key_names: read_page::key_names(&meta, idx),
+            fetch_from_table,
             range,
             direction: Direction::Forward,
             start_after,

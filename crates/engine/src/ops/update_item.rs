@@ -49,32 +49,34 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
         (None, None) => None,
     };
     let table = table.ok_or_else(|| DynamoError::Internal("required member checked above".into()))?;
-    let meta = engine.table(ctx, &table)?;
-    let key = keys::key_of_key(&meta, &key_item)?;
-    if let Some(u) = &update {
-        for p in u.touched_paths() {
-            if let Some(top) = p.top() {
-                if meta.is_key(top) {
-                    return Err(DynamoError::validation(format!(
-                        "One or more parameter values were invalid: Cannot update attribute {top}. This attribute is part of the key"
-                    )));
+    let (meta, (old, new, index_units)) = engine.with_fresh_meta(ctx, &table, |meta| {
+        let key = keys::key_of_key(&meta, &key_item)?;
+        if let Some(u) = &update {
+            for p in u.touched_paths() {
+                if let Some(top) = p.top() {
+                    if meta.is_key(top) {
+                        return Err(DynamoError::validation(format!(
+                            "One or more parameter values were invalid: Cannot update attribute {top}. This attribute is part of the key"
+                        )));
+                    }
                 }
             }
         }
-    }
-    let (old, new) = engine.write_item(&key, |txn| {
-        item_write::ensure_live(txn, &meta)?;
-        let old = item_write::load(txn, &key)?;
-        item_write::check_condition(cond.as_ref(), old.as_ref(), on_fail)?;
-        let mut new: Item = old.clone().unwrap_or_else(|| key_item.clone());
-        if let Some(u) = &update {
-            u.apply(&mut new).map_err(expr_err)?;
-        }
-        if item_size(&new) > MAX_ITEM_SIZE {
-            return Err(DynamoError::validation("Item size to update has exceeded the maximum allowed size"));
-        }
-        item_write::store(txn, &meta, &key, old.as_ref(), Some(&new));
-        Ok(Outcome::Write((old, new)))
+        engine.write_item(&key, |txn| {
+            item_write::ensure_live(txn, &meta)?;
+            let old = item_write::load(txn, &key)?;
+            item_write::check_condition(cond.as_ref(), old.as_ref(), on_fail)?;
+            let mut new: Item = old.clone().unwrap_or_else(|| key_item.clone());
+            if let Some(u) = &update {
+                u.apply(&mut new).map_err(expr_err)?;
+            }
+            if item_size(&new) > MAX_ITEM_SIZE {
+                return Err(DynamoError::validation("Item size to update has exceeded the maximum allowed size"));
+            }
+            crate::indexes::check_item(&meta, &new)?;
+            let index_units = item_write::store(txn, &meta, &key, old.as_ref(), Some(&new));
+            Ok(Outcome::Write((old, new, index_units)))
+        })
     })?;
     let billed = old.as_ref().map(item_size).unwrap_or(0).max(item_size(&new));
     let touched = || -> Vec<stator_expr::Path> {
@@ -87,5 +89,5 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
         ReturnValues::UpdatedOld => old.map(|o| stator_expr::project(&o, &touched())),
         ReturnValues::UpdatedNew => Some(stator_expr::project(&new, &touched())),
     };
-    Ok(item_write::response(&meta, attributes, billed, cap))
+    Ok(item_write::response(&meta, attributes, billed, &index_units, cap))
 }

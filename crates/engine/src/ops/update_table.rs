@@ -6,8 +6,10 @@ use std::sync::Arc;
 
 use serde_json::{json, Value};
 use stator_protocol::{Constraints, DynamoError, Obj};
+use stator_storage::decode_counter;
 
 use super::describe_table::table_not_found;
+use super::index_updates::{self, Followup};
 use super::table_settings::{self, check_stream};
 use crate::catalog::{BillingMode, StreamSettings, TableMeta};
 use crate::request::table_name;
@@ -29,11 +31,12 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
         None => (ctx.account.clone(), ctx.region.clone()),
     };
     let sse = table_settings::sse(req, &mut c, &account, &region)?;
+    let gsi_updates = index_updates::read(req, &mut c)?;
     c.finish()?;
     let Some(t) = t else { return Err(DynamoError::Internal("required member checked above".into())) };
-    if req.get("GlobalSecondaryIndexUpdates").is_some() || req.get("ReplicaUpdates").is_some() {
+    if req.get("ReplicaUpdates").is_some() {
         return Err(DynamoError::validation(
-            "One or more parameter values were invalid: Secondary indexes and replicas are not supported by this version of Stator",
+            "One or more parameter values were invalid: Replicas (global tables) are not supported by this version of Stator",
         ));
     }
     if billing.is_none()
@@ -42,6 +45,7 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
         && stream.is_none()
         && protection.is_none()
         && sse.is_none()
+        && gsi_updates.is_empty()
     {
         return Err(DynamoError::validation(
             "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required",
@@ -136,8 +140,10 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
         meta.sse = sse;
     }
 
+    let new_defs = index_updates::definitions(req)?;
     let key = layout::catalog_key(&account, &region, &t.name);
-    let meta = engine.write_catalog(|txn| {
+    let base = meta;
+    let (meta, followups) = engine.write_catalog(|txn| {
         match txn.get(&key).map_err(crate::internal)? {
             Some(v) if TableMeta::from_bytes(&v)? == *current => {}
             Some(_) => {
@@ -148,11 +154,38 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
             }
             None => return Err(table_not_found(&t.name)),
         }
+        let mut meta = base.clone();
+        let mut next = decode_counter(txn.get(layout::NEXT_TABLE_KEY).map_err(crate::internal)?.as_deref()).max(0);
+        let followups = index_updates::apply(&mut meta, &gsi_updates, &new_defs, &mut || {
+            next += 1;
+            Ok(next as u64)
+        })?;
+        txn.put(layout::NEXT_TABLE_KEY.to_vec(), next.to_be_bytes().to_vec());
+        txn.put(layout::live_key(meta.number), meta.schema_version.to_be_bytes().to_vec());
         txn.put(key.clone(), meta.to_bytes());
-        Ok(Outcome::Write(meta.clone()))
+        Ok(Outcome::Write((meta, followups)))
     })?;
     let meta = Arc::new(meta);
     engine.catalog.put(meta.clone());
+    let index_changed = !followups.is_empty();
+    for f in followups {
+        let store = engine.store_arc();
+        let catalog = engine.catalog.clone();
+        let table = meta.clone();
+        let job = move || match f {
+            Followup::Backfill(n) => index_updates::backfill(store, catalog, table, n),
+            Followup::Purge(n) => super::delete_table::purge(store.as_ref(), n, &layout::index_prefix(n)),
+        };
+        std::thread::Builder::new()
+            .name(format!("index-job-{}", meta.number))
+            .spawn(move || {
+                if let Err(e) = job() {
+                    tracing::error!(error = %e, "index background job failed");
+                }
+            })
+            .map_err(crate::internal)?;
+    }
+    let capacity_changed = capacity_changed || index_changed;
     let status = if capacity_changed { "UPDATING" } else { "ACTIVE" };
     Ok(json!({ "TableDescription": meta.describe(engine.store(), status)? }))
 }
