@@ -87,7 +87,8 @@ pub fn entry(meta: &TableMeta, idx: &IndexMeta, item_key: &[u8], item: &Item) ->
     Some((layout::index_entry_key(idx.number, pk, sk, item_key), project(meta, idx, item)))
 }
 
-/// Brings every index of the table up to date for one item write and returns the
+/// Brings every index of the table up to date for one item write (the caller has
+/// validated the item's index keys) and returns the
 /// write units each index consumed (DynamoDB bills a put, a delete, or both when the
 /// index key changes; nothing when no projected attribute changed).
 pub fn maintain(
@@ -99,7 +100,16 @@ pub fn maintain(
 ) -> Vec<(String, f64)> {
     let mut units = Vec::with_capacity(meta.indexes.len());
     for idx in &meta.indexes {
-        let before = old.and_then(|o| entry(meta, idx, item_key, o));
+        let mut before = old.and_then(|o| entry(meta, idx, item_key, o));
+        if idx.backfilling {
+            // While the backfill runs, the old item's entry may not have been copied
+            // yet: account for the entry that is really there.
+            if let Some((k, _)) = &before {
+                if !matches!(txn.get(k), Ok(Some(_))) {
+                    before = None;
+                }
+            }
+        }
         let after = new.and_then(|n| entry(meta, idx, item_key, n));
         let mut used = 0.0;
         let mut count = 0i64;

@@ -1,0 +1,618 @@
+//! Local and global secondary indexes through the AWS SDK: projections, sparse
+//! indexes, key changes, index queries and their rules, capacity, online creation with
+//! backfill under concurrent writes, and a randomized check that every index always
+//! equals its recomputation from the table.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::collections::{BTreeMap, HashMap};
+
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, GlobalSecondaryIndexUpdate,
+    KeySchemaElement, KeyType, LocalSecondaryIndex, Projection, ProjectionType, ReturnConsumedCapacity,
+    ScalarAttributeType, Select,
+};
+use aws_sdk_dynamodb::Client;
+use common::{err_of, n, s, Server};
+
+type Item = HashMap<String, AttributeValue>;
+
+fn def(name: &str, t: ScalarAttributeType) -> AttributeDefinition {
+    AttributeDefinition::builder().attribute_name(name).attribute_type(t).build().unwrap()
+}
+
+fn key(name: &str, t: KeyType) -> KeySchemaElement {
+    KeySchemaElement::builder().attribute_name(name).key_type(t).build().unwrap()
+}
+
+fn proj(t: ProjectionType, non_key: &[&str]) -> Projection {
+    let mut b = Projection::builder().projection_type(t);
+    for a in non_key {
+        b = b.non_key_attributes(*a);
+    }
+    b.build()
+}
+
+/// Table `pk`(S) + `sk`(N); LSI `by_rank` on `rank`(N) KEYS_ONLY; LSI `by_tag` on `tag`(S)
+/// INCLUDE [note]; GSI `by_owner` on `owner`(S) + `sk` ALL.
+async fn create(c: &Client, name: &str) {
+    c.create_table()
+        .table_name(name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(def("pk", ScalarAttributeType::S))
+        .attribute_definitions(def("sk", ScalarAttributeType::N))
+        .attribute_definitions(def("rank", ScalarAttributeType::N))
+        .attribute_definitions(def("tag", ScalarAttributeType::S))
+        .attribute_definitions(def("owner", ScalarAttributeType::S))
+        .key_schema(key("pk", KeyType::Hash))
+        .key_schema(key("sk", KeyType::Range))
+        .local_secondary_indexes(
+            LocalSecondaryIndex::builder()
+                .index_name("by_rank")
+                .key_schema(key("pk", KeyType::Hash))
+                .key_schema(key("rank", KeyType::Range))
+                .projection(proj(ProjectionType::KeysOnly, &[]))
+                .build()
+                .unwrap(),
+        )
+        .local_secondary_indexes(
+            LocalSecondaryIndex::builder()
+                .index_name("by_tag")
+                .key_schema(key("pk", KeyType::Hash))
+                .key_schema(key("tag", KeyType::Range))
+                .projection(proj(ProjectionType::Include, &["note"]))
+                .build()
+                .unwrap(),
+        )
+        .global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name("by_owner")
+                .key_schema(key("owner", KeyType::Hash))
+                .key_schema(key("sk", KeyType::Range))
+                .projection(proj(ProjectionType::All, &[]))
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+}
+
+async fn put(c: &Client, table: &str, pk: &str, sk: i64, extra: &[(&str, AttributeValue)]) {
+    let mut b = c.put_item().table_name(table).item("pk", s(pk)).item("sk", n(&sk.to_string()));
+    for (k, v) in extra {
+        b = b.item(*k, v.clone());
+    }
+    b.send().await.unwrap();
+}
+
+async fn scan_all(c: &Client, table: &str, index: Option<&str>) -> Vec<Item> {
+    let mut out = Vec::new();
+    let mut start = None;
+    loop {
+        let r = c
+            .scan()
+            .table_name(table)
+            .set_index_name(index.map(str::to_string))
+            .set_exclusive_start_key(start.take())
+            .send()
+            .await
+            .unwrap();
+        out.extend(r.items.unwrap());
+        match r.last_evaluated_key {
+            Some(k) => start = Some(k),
+            None => return out,
+        }
+    }
+}
+
+fn canon(items: Vec<Item>) -> Vec<BTreeMap<String, String>> {
+    let mut v: Vec<BTreeMap<String, String>> =
+        items.into_iter().map(|i| i.into_iter().map(|(k, v)| (k, format!("{v:?}"))).collect()).collect();
+    v.sort();
+    v
+}
+
+/// What an index must contain, recomputed from the table's items.
+fn expected_index(table_items: &[Item], keys: &[&str], projected: Option<&[&str]>) -> Vec<BTreeMap<String, String>> {
+    let rows: Vec<Item> = table_items
+        .iter()
+        .filter(|i| keys.iter().all(|k| i.contains_key(*k)))
+        .map(|i| match projected {
+            None => i.clone(),
+            Some(p) => i.iter().filter(|(k, _)| p.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect(),
+        })
+        .collect();
+    canon(rows)
+}
+
+#[tokio::test]
+async fn projections_sparse_indexes_and_key_changes() {
+    let srv = Server::start();
+    let c = srv.client();
+    create(&c, "idx").await;
+    let d = c.describe_table().table_name("idx").send().await.unwrap().table.unwrap();
+    assert_eq!(d.local_secondary_indexes().len(), 2);
+    let g = &d.global_secondary_indexes()[0];
+    assert_eq!(g.index_status().map(|s| s.as_str()), Some("ACTIVE"));
+    assert_eq!(g.index_arn(), Some("arn:aws:dynamodb:us-east-1:000000000000:table/idx/index/by_owner"));
+
+    put(
+        &c,
+        "idx",
+        "a",
+        1,
+        &[("rank", n("30")), ("tag", s("x")), ("note", s("n1")), ("owner", s("ann")), ("big", s("b"))],
+    )
+    .await;
+    put(&c, "idx", "a", 2, &[("rank", n("10")), ("owner", s("bob"))]).await;
+    put(&c, "idx", "a", 3, &[("tag", s("y")), ("other", s("o"))]).await;
+    put(&c, "idx", "b", 1, &[("owner", s("ann"))]).await;
+
+    // LSI KEYS_ONLY, in rank order, strongly consistent allowed; item 3 has no rank.
+    let r = c
+        .query()
+        .table_name("idx")
+        .index_name("by_rank")
+        .key_condition_expression("pk = :p")
+        .expression_attribute_values(":p", s("a"))
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap();
+    let items = r.items.unwrap();
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[0]["sk"], n("2"));
+    assert_eq!(items[0].len(), 3, "keys only: pk, sk, rank");
+    // Select ALL_ATTRIBUTES on a local index reads the rest from the table.
+    let r = c
+        .query()
+        .table_name("idx")
+        .index_name("by_rank")
+        .key_condition_expression("pk = :p AND #r > :r")
+        .expression_attribute_names("#r", "rank")
+        .expression_attribute_values(":p", s("a"))
+        .expression_attribute_values(":r", n("20"))
+        .select(Select::AllAttributes)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.items.unwrap()[0]["big"], s("b"));
+    // INCLUDE keeps the listed attribute only.
+    let r = c
+        .query()
+        .table_name("idx")
+        .index_name("by_tag")
+        .key_condition_expression("pk = :p")
+        .expression_attribute_values(":p", s("a"))
+        .send()
+        .await
+        .unwrap();
+    let items = r.items.unwrap();
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[0]["note"], s("n1"));
+    assert!(!items[0].contains_key("big") && !items[1].contains_key("other"));
+
+    // GSI: sparse, ALL projection, across partitions.
+    let r = c
+        .query()
+        .table_name("idx")
+        .index_name("by_owner")
+        .key_condition_expression("#o = :o")
+        .expression_attribute_names("#o", "owner")
+        .expression_attribute_values(":o", s("ann"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.count, 2);
+    let lek_test = c
+        .query()
+        .table_name("idx")
+        .index_name("by_owner")
+        .key_condition_expression("#o = :o")
+        .expression_attribute_names("#o", "owner")
+        .expression_attribute_values(":o", s("ann"))
+        .limit(1)
+        .send()
+        .await
+        .unwrap();
+    let lek = lek_test.last_evaluated_key.unwrap();
+    assert_eq!(lek.len(), 3, "table key and index key: pk, sk, owner");
+    let next = c
+        .query()
+        .table_name("idx")
+        .index_name("by_owner")
+        .key_condition_expression("#o = :o")
+        .expression_attribute_names("#o", "owner")
+        .expression_attribute_values(":o", s("ann"))
+        .set_exclusive_start_key(Some(lek))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(next.count, 1);
+
+    // Changing and removing an index key moves and removes entries.
+    c.update_item()
+        .table_name("idx")
+        .key("pk", s("a"))
+        .key("sk", n("1"))
+        .update_expression("SET #o = :b")
+        .expression_attribute_names("#o", "owner")
+        .expression_attribute_values(":b", s("bob"))
+        .send()
+        .await
+        .unwrap();
+    c.update_item()
+        .table_name("idx")
+        .key("pk", s("b"))
+        .key("sk", n("1"))
+        .update_expression("REMOVE #o")
+        .expression_attribute_names("#o", "owner")
+        .send()
+        .await
+        .unwrap();
+    let ann = c
+        .query()
+        .table_name("idx")
+        .index_name("by_owner")
+        .key_condition_expression("#o = :o")
+        .expression_attribute_names("#o", "owner")
+        .expression_attribute_values(":o", s("ann"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ann.count, 0);
+    let bob = c
+        .query()
+        .table_name("idx")
+        .index_name("by_owner")
+        .key_condition_expression("#o = :o")
+        .expression_attribute_names("#o", "owner")
+        .expression_attribute_values(":o", s("bob"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bob.count, 2);
+    c.delete_item().table_name("idx").key("pk", s("a")).key("sk", n("2")).send().await.unwrap();
+    let bob = c
+        .query()
+        .table_name("idx")
+        .index_name("by_owner")
+        .key_condition_expression("#o = :o")
+        .expression_attribute_names("#o", "owner")
+        .expression_attribute_values(":o", s("bob"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bob.count, 1);
+    let d = c.describe_table().table_name("idx").send().await.unwrap().table.unwrap();
+    assert_eq!(d.global_secondary_indexes()[0].item_count(), Some(1));
+}
+
+#[tokio::test]
+async fn index_rules_and_errors() {
+    let srv = Server::start();
+    let c = srv.client();
+    create(&c, "rules").await;
+    let e = err_of(
+        c.put_item()
+            .table_name("rules")
+            .item("pk", s("a"))
+            .item("sk", n("1"))
+            .item("owner", n("5"))
+            .send()
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(e.1, "One or more parameter values were invalid: Type mismatch for Index Key owner Expected: S Actual: N IndexName: by_owner");
+    let e = err_of(
+        c.query()
+            .table_name("rules")
+            .index_name("by_owner")
+            .key_condition_expression("#o = :o")
+            .expression_attribute_names("#o", "owner")
+            .expression_attribute_values(":o", s("x"))
+            .consistent_read(true)
+            .send()
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(e.1, "Consistent reads are not supported on global secondary indexes");
+    let e = err_of(
+        c.query()
+            .table_name("rules")
+            .index_name("nope")
+            .key_condition_expression("pk = :p")
+            .expression_attribute_values(":p", s("x"))
+            .send()
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(e.1, "The table does not have the specified index: nope");
+    let e = err_of(
+        c.query()
+            .table_name("rules")
+            .index_name("by_rank")
+            .key_condition_expression("pk = :p AND sk = :s")
+            .expression_attribute_values(":p", s("x"))
+            .expression_attribute_values(":s", n("1"))
+            .send()
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(e.1, "Query condition missed key schema element: rank");
+    let r = c
+        .put_item()
+        .table_name("rules")
+        .item("pk", s("a"))
+        .item("sk", n("1"))
+        .item("owner", s("o"))
+        .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
+        .send()
+        .await
+        .unwrap();
+    let cc = r.consumed_capacity.unwrap();
+    assert_eq!(cc.capacity_units, Some(2.0), "one unit for the table, one for the GSI entry");
+    assert_eq!(cc.global_secondary_indexes.unwrap()["by_owner"].capacity_units, Some(1.0));
+
+    // CreateTable validation with indexes.
+    let base = || {
+        c.create_table()
+            .table_name("bad")
+            .billing_mode(BillingMode::PayPerRequest)
+            .attribute_definitions(def("pk", ScalarAttributeType::S))
+            .key_schema(key("pk", KeyType::Hash))
+    };
+    let lsi = LocalSecondaryIndex::builder()
+        .index_name("lsi1")
+        .key_schema(key("pk", KeyType::Hash))
+        .key_schema(key("x", KeyType::Range))
+        .projection(proj(ProjectionType::All, &[]))
+        .build()
+        .unwrap();
+    let e = err_of(
+        base()
+            .attribute_definitions(def("x", ScalarAttributeType::S))
+            .local_secondary_indexes(lsi)
+            .send()
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(e.1, "One or more parameter values were invalid: Table KeySchema does not have a range key, which is required when specifying a LocalSecondaryIndex");
+    let gsi = |name: &str, attr: &str| {
+        GlobalSecondaryIndex::builder()
+            .index_name(name)
+            .key_schema(key(attr, KeyType::Hash))
+            .projection(proj(ProjectionType::KeysOnly, &[]))
+            .build()
+            .unwrap()
+    };
+    let e = err_of(base().global_secondary_indexes(gsi("gsi1", "y")).send().await.unwrap_err());
+    assert_eq!(e.1, "One or more parameter values were invalid: Some index key attributes are not defined in AttributeDefinitions. Keys: [y], AttributeDefinitions: [pk]");
+    let e = err_of(
+        base()
+            .attribute_definitions(def("y", ScalarAttributeType::S))
+            .global_secondary_indexes(gsi("gsi1", "y"))
+            .global_secondary_indexes(gsi("gsi1", "y"))
+            .send()
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(e.1, "One or more parameter values were invalid: Duplicate index name: gsi1");
+    let e = err_of(
+        base()
+            .attribute_definitions(def("y", ScalarAttributeType::S))
+            .global_secondary_indexes(
+                GlobalSecondaryIndex::builder()
+                    .index_name("gsi2")
+                    .key_schema(key("y", KeyType::Hash))
+                    .projection(proj(ProjectionType::Include, &[]))
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(e.0, "ValidationException");
+}
+
+/// Online GSI creation: 4 clients keep writing while the index backfills; once ACTIVE,
+/// the index equals its recomputation from the table.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn online_gsi_backfill_under_writes() {
+    let srv = Server::start();
+    let c = srv.client();
+    common::create_table(&c, "online", false).await;
+    for i in 0..3000 {
+        if i % 3 != 0 {
+            c.put_item()
+                .table_name("online")
+                .item("pk", s(&format!("k{i}")))
+                .item("g", s(&format!("g{}", i % 17)))
+                .send()
+                .await
+                .unwrap();
+        } else {
+            c.put_item().table_name("online").item("pk", s(&format!("k{i}"))).send().await.unwrap();
+        }
+    }
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut writers = Vec::new();
+    for w in 0..4 {
+        let c = srv.client();
+        let stop = stop.clone();
+        writers.push(tokio::spawn(async move {
+            let mut i = 0u64;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) && i < 5000 {
+                let k = format!("k{}", (i * 7 + w * 13) % 3500);
+                c.update_item()
+                    .table_name("online")
+                    .key("pk", s(&k))
+                    .update_expression("SET g = :g")
+                    .expression_attribute_values(":g", s(&format!("w{w}-{}", i % 5)))
+                    .send()
+                    .await
+                    .unwrap();
+                i += 1;
+            }
+        }));
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let r = c
+        .update_table()
+        .table_name("online")
+        .attribute_definitions(def("g", ScalarAttributeType::S))
+        .global_secondary_index_updates(
+            GlobalSecondaryIndexUpdate::builder()
+                .create(
+                    aws_sdk_dynamodb::types::CreateGlobalSecondaryIndexAction::builder()
+                        .index_name("by_g")
+                        .key_schema(key("g", KeyType::Hash))
+                        .projection(proj(ProjectionType::All, &[]))
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let g = &r.table_description.unwrap().global_secondary_indexes()[0].clone();
+    assert_eq!(g.index_status().map(|s| s.as_str()), Some("CREATING"));
+    assert_eq!(g.backfilling(), Some(true));
+    let mut active = false;
+    for _ in 0..600 {
+        let d = c.describe_table().table_name("online").send().await.unwrap().table.unwrap();
+        if d.global_secondary_indexes()[0].index_status().map(|s| s.as_str()) == Some("ACTIVE") {
+            active = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(active, "index became ACTIVE");
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for w in writers {
+        w.await.unwrap();
+    }
+    let table = scan_all(&c, "online", None).await;
+    let index = scan_all(&c, "online", Some("by_g")).await;
+    assert_eq!(canon(index), expected_index(&table, &["g"], None));
+    let d = c.describe_table().table_name("online").send().await.unwrap().table.unwrap();
+    assert_eq!(
+        d.global_secondary_indexes()[0].item_count(),
+        Some(table.iter().filter(|i| i.contains_key("g")).count() as i64)
+    );
+
+    // Delete the index.
+    c.update_table()
+        .table_name("online")
+        .global_secondary_index_updates(
+            GlobalSecondaryIndexUpdate::builder()
+                .delete(
+                    aws_sdk_dynamodb::types::DeleteGlobalSecondaryIndexAction::builder()
+                        .index_name("by_g")
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let e = err_of(
+        c.query()
+            .table_name("online")
+            .index_name("by_g")
+            .key_condition_expression("g = :g")
+            .expression_attribute_values(":g", s("x"))
+            .send()
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(e.1, "The table does not have the specified index: by_g");
+}
+
+/// Thousands of random puts, updates and deletes; after each batch every index equals
+/// its recomputation from the table.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn randomized_index_consistency() {
+    let srv = Server::start();
+    let c = srv.client();
+    create(&c, "rnd").await;
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move |m: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % m
+    };
+    for _batch in 0..6 {
+        for _ in 0..400 {
+            let pk = format!("p{}", next(4));
+            let sk = next(40) as i64;
+            match next(4) {
+                0 => c
+                    .delete_item()
+                    .table_name("rnd")
+                    .key("pk", s(&pk))
+                    .key("sk", n(&sk.to_string()))
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .unwrap(),
+                1 => {
+                    let expr = match next(3) {
+                        0 => "SET #o = :o, #r = :r",
+                        1 => "REMOVE #o SET #r = :r",
+                        _ => "REMOVE #r SET #o = :o",
+                    };
+                    let mut b = c
+                        .update_item()
+                        .table_name("rnd")
+                        .key("pk", s(&pk))
+                        .key("sk", n(&sk.to_string()))
+                        .update_expression(expr);
+                    if expr.contains("#o") {
+                        b = b.expression_attribute_names("#o", "owner");
+                    }
+                    if expr.contains("#r") {
+                        b = b.expression_attribute_names("#r", "rank");
+                    }
+                    if expr.contains(":o") {
+                        b = b.expression_attribute_values(":o", s(&format!("o{}", next(5))));
+                    }
+                    if expr.contains(":r") {
+                        b = b.expression_attribute_values(":r", n(&next(9).to_string()));
+                    }
+                    b.send().await.unwrap();
+                }
+                _ => {
+                    let mut extra: Vec<(&str, AttributeValue)> = vec![("note", s(&format!("n{}", next(3))))];
+                    if next(2) == 0 {
+                        extra.push(("owner", s(&format!("o{}", next(5)))));
+                    }
+                    if next(2) == 0 {
+                        extra.push(("tag", s(&format!("t{}", next(6)))));
+                    }
+                    if next(2) == 0 {
+                        extra.push(("rank", n(&next(9).to_string())));
+                    }
+                    put(&c, "rnd", &pk, sk, &extra).await;
+                }
+            }
+        }
+        let table = scan_all(&c, "rnd", None).await;
+        assert_eq!(canon(scan_all(&c, "rnd", Some("by_owner")).await), expected_index(&table, &["owner"], None));
+        assert_eq!(
+            canon(scan_all(&c, "rnd", Some("by_rank")).await),
+            expected_index(&table, &["rank"], Some(&["pk", "sk", "rank"]))
+        );
+        assert_eq!(
+            canon(scan_all(&c, "rnd", Some("by_tag")).await),
+            expected_index(&table, &["tag"], Some(&["pk", "sk", "tag", "note"]))
+        );
+    }
+}
