@@ -6,13 +6,9 @@
 set -euo pipefail
 BIN=${1:-target/debug/stator}
 export AWS_ACCESS_KEY_ID=AKIDSMOKE AWS_SECRET_ACCESS_KEY=smoke AWS_DEFAULT_REGION=us-east-1 AWS_PAGER=""
-out=$(mktemp)
-"$BIN" serve --port 0 --in-memory --log-level warn >"$out" 2>&1 &
-pid=$!
-trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -f "$out"' EXIT
-for _ in $(seq 1 100); do grep -q "listening on" "$out" && break; sleep 0.1; done
-port=$(sed -n 's/.*http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$out" | head -1)
-[ -n "$port" ] || { echo "FAIL: server did not start"; cat "$out"; exit 1; }
+. "$(dirname "$0")/lib.sh"
+start_stator "$BIN" --in-memory --log-level warn
+port=$STATOR_PORT
 ddb() { aws dynamodb --endpoint-url "http://127.0.0.1:$port" "$@"; }
 fail() { echo "FAIL: $*"; exit 1; }
 

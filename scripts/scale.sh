@@ -9,11 +9,8 @@ mode=(--data-dir "$(mktemp -d /tmp/stator-scale-XXXX)")
 if [ "${1:-}" = "--in-memory" ]; then mode=(--in-memory); shift; fi
 items=${1:-1000000}
 cargo build --release -p stator-server --bins --example scale >/dev/null
-out=$(mktemp)
-./target/release/stator serve --port 0 "${mode[@]}" --log-level warn >"$out" 2>&1 &
-pid=$!
-trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -f "$out"' EXIT
-for _ in $(seq 1 100); do grep -q "listening on" "$out" && break; sleep 0.1; done
-port=$(sed -n 's/.*http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$out" | head -1)
+. "$(dirname "$0")/lib.sh"
+start_stator ./target/release/stator "${mode[@]}" --log-level warn
+port=$STATOR_PORT pid=$STATOR_PID
 echo "stator ${mode[*]} on port $port (pid $pid)"
 timeout 1800 ./target/release/examples/scale "http://127.0.0.1:$port" "$pid" "$items"

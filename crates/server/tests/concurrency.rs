@@ -9,17 +9,15 @@ mod common;
 use aws_sdk_dynamodb::types::ReturnValue;
 use common::{create_table, n, s, Server};
 
-/// 16 clients × 500 `ADD c :1` on one item end exactly at 8000.
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn concurrent_add_loses_no_increment() {
-    let srv = Server::start();
+/// `clients` clients each send `per_client` `ADD c :1` to one item; returns the final `c`.
+async fn hammer_add(srv: &Server, clients: usize, per_client: usize) -> aws_sdk_dynamodb::types::AttributeValue {
     let c = srv.client();
     create_table(&c, "counter", false).await;
     let mut tasks = Vec::new();
-    for _ in 0..16 {
+    for _ in 0..clients {
         let c = srv.client();
         tasks.push(tokio::spawn(async move {
-            for _ in 0..500 {
+            for _ in 0..per_client {
                 c.update_item()
                     .table_name("counter")
                     .key("pk", s("hot"))
@@ -44,7 +42,14 @@ async fn concurrent_add_loses_no_increment() {
         .unwrap()
         .item
         .unwrap();
-    assert_eq!(item["c"], n("8000"));
+    item["c"].clone()
+}
+
+/// 16 clients × 500 `ADD c :1` on one item end exactly at 8000.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_add_loses_no_increment() {
+    let srv = Server::start();
+    assert_eq!(hammer_add(&srv, 16, 500).await, n("8000"));
 }
 
 /// The same on the durable store, where each acknowledgement waits for a (shared) sync.
@@ -52,38 +57,7 @@ async fn concurrent_add_loses_no_increment() {
 async fn concurrent_add_on_disk() {
     let dir = tempfile::tempdir().unwrap();
     let srv = Server::start_durable(dir.path());
-    let c = srv.client();
-    create_table(&c, "counter", false).await;
-    let mut tasks = Vec::new();
-    for _ in 0..16 {
-        let c = srv.client();
-        tasks.push(tokio::spawn(async move {
-            for _ in 0..100 {
-                c.update_item()
-                    .table_name("counter")
-                    .key("pk", s("hot"))
-                    .update_expression("ADD c :one")
-                    .expression_attribute_values(":one", n("1"))
-                    .send()
-                    .await
-                    .unwrap();
-            }
-        }));
-    }
-    for t in tasks {
-        t.await.unwrap();
-    }
-    let item = c
-        .get_item()
-        .table_name("counter")
-        .key("pk", s("hot"))
-        .consistent_read(true)
-        .send()
-        .await
-        .unwrap()
-        .item
-        .unwrap();
-    assert_eq!(item["c"], n("1600"));
+    assert_eq!(hammer_add(&srv, 16, 100).await, n("1600"));
 }
 
 /// 16 clients race `attribute_not_exists(pk)` puts on one key, 20 rounds: each round

@@ -6,40 +6,31 @@ use stator_protocol::{Constraints, DynamoError, Obj};
 use stator_types::size::item_size;
 
 use super::item_write::{self, ReturnValues};
-use crate::request::{self, expr_err, table_name};
+use crate::request::{self, expr_err};
 use crate::{keys, Engine, Outcome, RequestContext};
 
 pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value, DynamoError> {
     let mut c = Constraints::new();
-    let table = table_name(req, "TableName", "tableName", &mut c)?;
-    let raw_key = req.get("Key");
-    c.require(&raw_key, "key");
-    let rv = item_write::return_values(req, &mut c)?;
-    let cap = request::return_consumed_capacity(req, &mut c)?;
-    request::return_item_collection_metrics(req, &mut c)?;
-    let on_fail = item_write::return_on_failure(req, &mut c)?;
-    let cond_text = req.str("ConditionExpression")?;
-    let op = req.str("ConditionalOperator")?;
-    c.one_of(op, "conditionalOperator", &["AND", "OR"]);
+    let common = item_write::read_common(req, "Key", "key", &mut c)?;
     c.finish()?;
     let key_item = req.item("Key")?.unwrap_or_default();
-    item_write::only_all_old(rv)?;
+    item_write::only_all_old(common.return_values)?;
     crate::legacy::refuse_mixing(req, &["Expected", "ConditionalOperator"], &["ConditionExpression"])?;
-    let params = request::expr_params(req, cond_text.is_some())?;
+    let params = request::expr_params(req, common.condition.is_some())?;
     let mut resolver = params.resolver()?;
-    let cond = match cond_text {
+    let cond = match common.condition {
         Some(t) => Some(stator_expr::parse_condition(t, ExprKind::Condition, &mut resolver).map_err(expr_err)?),
         None => None,
     };
     resolver.check_all_used().map_err(expr_err)?;
     let cond = crate::legacy::write_condition(req, cond)?;
-    let table = table.ok_or_else(|| DynamoError::Internal("required member checked above".into()))?;
+    let table = common.table.ok_or_else(|| DynamoError::Internal("required member checked above".into()))?;
     let (meta, (old, index_units)) = engine.with_fresh_meta(ctx, &table, |meta| {
         let key = keys::key_of_key(&meta, &key_item)?;
         engine.write_item(&key, |txn| {
             item_write::ensure_live(txn, &meta)?;
             let old = item_write::load(txn, &key)?;
-            item_write::check_condition(cond.as_ref(), old.as_ref(), on_fail)?;
+            item_write::check_condition(cond.as_ref(), old.as_ref(), common.return_on_failure)?;
             if old.is_none() {
                 return Ok(Outcome::ReadOnly((None, Vec::new())));
             }
@@ -48,6 +39,6 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
         })
     })?;
     let billed = old.as_ref().map(item_size).unwrap_or(0);
-    let attributes = if rv == ReturnValues::AllOld { old } else { None };
-    Ok(item_write::response(&meta, attributes, billed, &index_units, cap))
+    let attributes = if common.return_values == ReturnValues::AllOld { old } else { None };
+    Ok(item_write::response(&meta, attributes, billed, &index_units, common.capacity))
 }

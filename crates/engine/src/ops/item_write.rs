@@ -40,6 +40,31 @@ pub fn return_values(req: Obj, c: &mut Constraints) -> Result<ReturnValues, Dyna
     })
 }
 
+/// The members PutItem, UpdateItem and DeleteItem share.
+pub struct Common<'a> {
+    pub table: Option<crate::request::TableRef>,
+    pub return_values: ReturnValues,
+    pub capacity: ReturnCapacity,
+    pub return_on_failure: bool,
+    pub condition: Option<&'a str>,
+}
+
+/// Reads the shared members with their Coral constraints; `member` is the required
+/// `Item` or `Key` (Coral path `path`).
+pub fn read_common<'a>(req: Obj<'a>, member: &str, path: &str, c: &mut Constraints) -> Result<Common<'a>, DynamoError> {
+    let table = crate::request::table_name(req, "TableName", "tableName", c)?;
+    let raw = req.get(member);
+    c.require(&raw, path);
+    let return_values = return_values(req, c)?;
+    let capacity = crate::request::return_consumed_capacity(req, c)?;
+    crate::request::return_item_collection_metrics(req, c)?;
+    let return_on_failure = return_on_failure(req, c)?;
+    let condition = req.str("ConditionExpression")?;
+    let op = req.str("ConditionalOperator")?;
+    c.one_of(op, "conditionalOperator", &["AND", "OR"]);
+    Ok(Common { table, return_values, capacity, return_on_failure, condition })
+}
+
 /// PutItem and DeleteItem allow only NONE and ALL_OLD.
 pub fn only_all_old(rv: ReturnValues) -> Result<(), DynamoError> {
     match rv {

@@ -239,6 +239,25 @@ pub fn check_filter_keys(meta: &TableMeta, index: Option<&IndexMeta>, filter: &C
     Ok(())
 }
 
+/// The filter of a Query or Scan: FilterExpression, or the legacy QueryFilter /
+/// ScanFilter combined by ConditionalOperator.
+pub fn filter_or_legacy(
+    req: Obj,
+    expression: Option<Condition>,
+    kind: stator_expr::LegacyKind,
+    member: &str,
+) -> Result<Option<Condition>, DynamoError> {
+    let op = req.str("ConditionalOperator")?;
+    match (expression, crate::legacy::filter(req, member)?) {
+        (Some(f), _) => Ok(Some(f)),
+        (None, Some(entries)) => stator_expr::filter_condition(kind, &entries, op).map_err(crate::request::expr_err),
+        (None, None) if op.is_some() => Err(DynamoError::validation(
+            "ConditionalOperator can only be used when Filter or Expected has two or more elements",
+        )),
+        (None, None) => Ok(None),
+    }
+}
+
 /// One page request.
 pub struct PageSpec<'a> {
     pub meta: &'a TableMeta,
@@ -325,7 +344,14 @@ fn tighter_end(end: Bound<Vec<u8>>, after: Vec<u8>) -> Bound<Vec<u8>> {
 
 /// The page's response: Items (unless COUNT), Count, ScannedCount, LastEvaluatedKey,
 /// ConsumedCapacity (read units of the total bytes read).
-pub fn response(meta: &TableMeta, page: Page, shape: &Shape, consistent: bool, cap: ReturnCapacity) -> Value {
+pub fn response(
+    meta: &TableMeta,
+    index: Option<&IndexMeta>,
+    page: Page,
+    shape: &Shape,
+    consistent: bool,
+    cap: ReturnCapacity,
+) -> Value {
     let mut out = Map::new();
     if !matches!(shape, Shape::Count) {
         out.insert("Items".into(), Value::Array(page.items.iter().map(item_to_json).collect()));
@@ -335,7 +361,13 @@ pub fn response(meta: &TableMeta, page: Page, shape: &Shape, consistent: bool, c
     if let Some(k) = page.last_key {
         out.insert("LastEvaluatedKey".into(), item_to_json(&k));
     }
-    if let Some(c) = consumed(&meta.name, read_units(page.bytes_read, consistent), cap) {
+    let units = read_units(page.bytes_read, consistent);
+    // Reads of an index are billed to the index (INDEXES shows it under its name).
+    let consumed = match index {
+        None => consumed(&meta.name, units, cap),
+        Some(i) => crate::capacity::consumed_with_indexes(meta, 0.0, &[(i.name.clone(), units)], cap),
+    };
+    if let Some(c) = consumed {
         out.insert("ConsumedCapacity".into(), c);
     }
     Value::Object(out)

@@ -71,18 +71,7 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
         None => None,
     };
     resolver.check_all_used().map_err(expr_err)?;
-    let filter = match (filter, crate::legacy::filter(req, "ScanFilter")?) {
-        (Some(f), _) => Some(f),
-        (None, Some(entries)) => {
-            stator_expr::filter_condition(stator_expr::LegacyKind::ScanFilter, &entries, op).map_err(expr_err)?
-        }
-        (None, None) if op.is_some() => {
-            return Err(DynamoError::validation(
-                "ConditionalOperator can only be used when Filter or Expected has two or more elements",
-            ))
-        }
-        (None, None) => None,
-    };
+    let filter = read_page::filter_or_legacy(req, filter, stator_expr::LegacyKind::ScanFilter, "ScanFilter")?;
     let shape =
         read_page::shape(select, projection, to_get.map(|v| v.into_iter().map(str::to_string).collect()), index)?;
 
@@ -127,5 +116,5 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
             shape: &shape,
         },
     )?;
-    Ok(read_page::response(&meta, page, &shape, consistent, cap))
+    Ok(read_page::response(&meta, idx, page, &shape, consistent, cap))
 }

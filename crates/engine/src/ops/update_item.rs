@@ -8,22 +8,13 @@ use stator_types::size::{item_size, MAX_ITEM_SIZE};
 use stator_types::Item;
 
 use super::item_write::{self, ReturnValues};
-use crate::request::{self, expr_err, table_name};
+use crate::request::{self, expr_err};
 use crate::{keys, Engine, Outcome, RequestContext};
 
 pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value, DynamoError> {
     let mut c = Constraints::new();
-    let table = table_name(req, "TableName", "tableName", &mut c)?;
-    let raw_key = req.get("Key");
-    c.require(&raw_key, "key");
-    let rv = item_write::return_values(req, &mut c)?;
-    let cap = request::return_consumed_capacity(req, &mut c)?;
-    request::return_item_collection_metrics(req, &mut c)?;
-    let on_fail = item_write::return_on_failure(req, &mut c)?;
-    let cond_text = req.str("ConditionExpression")?;
+    let common = item_write::read_common(req, "Key", "key", &mut c)?;
     let update_text = req.str("UpdateExpression")?;
-    let op = req.str("ConditionalOperator")?;
-    c.one_of(op, "conditionalOperator", &["AND", "OR"]);
     c.finish()?;
     let key_item = req.item("Key")?.unwrap_or_default();
     crate::legacy::refuse_mixing(
@@ -31,13 +22,13 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
         &["AttributeUpdates", "Expected", "ConditionalOperator"],
         &["UpdateExpression", "ConditionExpression"],
     )?;
-    let params = request::expr_params(req, cond_text.is_some() || update_text.is_some())?;
+    let params = request::expr_params(req, common.condition.is_some() || update_text.is_some())?;
     let mut resolver = params.resolver()?;
     let update = match update_text {
         Some(t) => Some(stator_expr::parse_update(t, &mut resolver).map_err(expr_err)?),
         None => None,
     };
-    let cond = match cond_text {
+    let cond = match common.condition {
         Some(t) => Some(stator_expr::parse_condition(t, ExprKind::Condition, &mut resolver).map_err(expr_err)?),
         None => None,
     };
@@ -48,7 +39,7 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
         (None, Some(entries)) => Some(stator_expr::attribute_updates(&entries).map_err(expr_err)?),
         (None, None) => None,
     };
-    let table = table.ok_or_else(|| DynamoError::Internal("required member checked above".into()))?;
+    let table = common.table.ok_or_else(|| DynamoError::Internal("required member checked above".into()))?;
     let (meta, (old, new, index_units)) = engine.with_fresh_meta(ctx, &table, |meta| {
         let key = keys::key_of_key(&meta, &key_item)?;
         if let Some(u) = &update {
@@ -65,7 +56,7 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
         engine.write_item(&key, |txn| {
             item_write::ensure_live(txn, &meta)?;
             let old = item_write::load(txn, &key)?;
-            item_write::check_condition(cond.as_ref(), old.as_ref(), on_fail)?;
+            item_write::check_condition(cond.as_ref(), old.as_ref(), common.return_on_failure)?;
             let mut new: Item = old.clone().unwrap_or_else(|| key_item.clone());
             if let Some(u) = &update {
                 u.apply(&mut new).map_err(expr_err)?;
@@ -82,12 +73,12 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
     let touched = || -> Vec<stator_expr::Path> {
         update.as_ref().map(|u| u.touched_paths().into_iter().cloned().collect()).unwrap_or_default()
     };
-    let attributes = match rv {
+    let attributes = match common.return_values {
         ReturnValues::None => None,
         ReturnValues::AllOld => old,
         ReturnValues::AllNew => Some(new),
         ReturnValues::UpdatedOld => old.map(|o| stator_expr::project(&o, &touched())),
         ReturnValues::UpdatedNew => Some(stator_expr::project(&new, &touched())),
     };
-    Ok(item_write::response(&meta, attributes, billed, &index_units, cap))
+    Ok(item_write::response(&meta, attributes, billed, &index_units, common.capacity))
 }
