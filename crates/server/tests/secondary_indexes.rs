@@ -426,19 +426,22 @@ async fn online_gsi_backfill_under_writes() {
     let srv = Server::start();
     let c = srv.client();
     common::create_table(&c, "online", false).await;
-    for i in 0..3000 {
-        if i % 3 != 0 {
-            c.put_item()
-                .table_name("online")
-                .item("pk", s(&format!("k{i}")))
-                .item("g", s(&format!("g{}", i % 17)))
-                .send()
-                .await
-                .unwrap();
-        } else {
-            c.put_item().table_name("online").item("pk", s(&format!("k{i}"))).send().await.unwrap();
-        }
+    // STATOR_BACKFILL_ITEMS=100000 for the full-size run (docs/testing.md).
+    let total: usize = std::env::var("STATOR_BACKFILL_ITEMS").ok().and_then(|v| v.parse().ok()).unwrap_or(3000);
+    for chunk in (0..total).collect::<Vec<_>>().chunks(25) {
+        let writes: Vec<aws_sdk_dynamodb::types::WriteRequest> = chunk
+            .iter()
+            .map(|i| {
+                let mut p = aws_sdk_dynamodb::types::PutRequest::builder().item("pk", s(&format!("k{i}")));
+                if i % 3 != 0 {
+                    p = p.item("g", s(&format!("g{}", i % 17)));
+                }
+                aws_sdk_dynamodb::types::WriteRequest::builder().put_request(p.build().unwrap()).build()
+            })
+            .collect();
+        c.batch_write_item().request_items("online", writes).send().await.unwrap();
     }
+    let key_space = (total + total / 6) as u64;
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let mut writers = Vec::new();
     for w in 0..4 {
@@ -447,7 +450,7 @@ async fn online_gsi_backfill_under_writes() {
         writers.push(tokio::spawn(async move {
             let mut i = 0u64;
             while !stop.load(std::sync::atomic::Ordering::Relaxed) && i < 5000 {
-                let k = format!("k{}", (i * 7 + w * 13) % 3500);
+                let k = format!("k{}", (i * 7 + w * 13) % key_space);
                 c.update_item()
                     .table_name("online")
                     .key("pk", s(&k))
@@ -484,7 +487,7 @@ async fn online_gsi_backfill_under_writes() {
     assert_eq!(g.index_status().map(|s| s.as_str()), Some("CREATING"));
     assert_eq!(g.backfilling(), Some(true));
     let mut active = false;
-    for _ in 0..600 {
+    for _ in 0..6000 {
         let d = c.describe_table().table_name("online").send().await.unwrap().table.unwrap();
         if d.global_secondary_indexes()[0].index_status().map(|s| s.as_str()) == Some("ACTIVE") {
             active = true;
@@ -506,8 +509,9 @@ async fn online_gsi_backfill_under_writes() {
         Some(table.iter().filter(|i| i.contains_key("g")).count() as i64)
     );
 
-    // Delete the index.
-    c.update_table()
+    // Delete the index: the response still shows it, DELETING.
+    let r = c
+        .update_table()
         .table_name("online")
         .global_secondary_index_updates(
             GlobalSecondaryIndexUpdate::builder()
@@ -522,6 +526,8 @@ async fn online_gsi_backfill_under_writes() {
         .send()
         .await
         .unwrap();
+    let shown = r.table_description.unwrap().global_secondary_indexes()[0].clone();
+    assert_eq!((shown.index_name(), shown.index_status().map(|s| s.as_str())), (Some("by_g"), Some("DELETING")));
     let e = err_of(
         c.query()
             .table_name("online")

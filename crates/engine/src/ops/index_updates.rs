@@ -105,8 +105,8 @@ pub fn definitions(req: Obj) -> Result<Vec<KeyAttr>, DynamoError> {
 pub enum Followup {
     /// Copy existing items into the new index `number`.
     Backfill(u64),
-    /// Purge the entries of the removed index `number`.
-    Purge(u64),
+    /// Purge the entries of the removed index (shown as DELETING in the response).
+    Purge(Box<crate::catalog::IndexMeta>),
 }
 
 /// Applies the updates to `meta` (the caller commits it), allocating index numbers
@@ -200,7 +200,7 @@ pub fn apply(
                     || DynamoError::ResourceNotFound(format!("Requested resource not found: Index: {name} not found")),
                 )?;
                 let idx = meta.indexes.remove(pos);
-                follow.push(Followup::Purge(idx.number));
+                follow.push(Followup::Purge(Box::new(idx)));
                 meta.schema_version += 1;
             }
         }

@@ -168,13 +168,19 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
     let meta = Arc::new(meta);
     engine.catalog.put(meta.clone());
     let index_changed = !followups.is_empty();
+    let mut deleting = Vec::new();
     for f in followups {
+        if let Followup::Purge(idx) = &f {
+            deleting.push(idx.as_ref().clone());
+        }
         let store = engine.store_arc();
         let catalog = engine.catalog.clone();
         let table = meta.clone();
         let job = move || match f {
             Followup::Backfill(n) => index_updates::backfill(store, catalog, table, n),
-            Followup::Purge(n) => super::delete_table::purge(store.as_ref(), n, &layout::index_prefix(n)),
+            Followup::Purge(idx) => {
+                super::delete_table::purge(store.as_ref(), idx.number, &layout::index_prefix(idx.number))
+            }
         };
         std::thread::Builder::new()
             .name(format!("index-job-{}", meta.number))
@@ -187,5 +193,20 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
     }
     let capacity_changed = capacity_changed || index_changed;
     let status = if capacity_changed { "UPDATING" } else { "ACTIVE" };
-    Ok(json!({ "TableDescription": meta.describe(engine.store(), status)? }))
+    let mut description = meta.describe(engine.store(), status)?;
+    // A deleted index is gone from the catalog but DynamoDB still shows it, DELETING.
+    for idx in deleting {
+        let entry = json!({
+            "IndexName": idx.name,
+            "KeySchema": idx.key_schema_json(),
+            "Projection": idx.projection_json(),
+            "IndexStatus": "DELETING",
+            "IndexArn": idx.arn(&meta),
+        });
+        match description.get_mut("GlobalSecondaryIndexes").and_then(|v| v.as_array_mut()) {
+            Some(list) => list.push(entry),
+            None => description["GlobalSecondaryIndexes"] = json!([entry]),
+        }
+    }
+    Ok(json!({ "TableDescription": description }))
 }
