@@ -8,6 +8,7 @@
 pub mod capacity;
 pub mod catalog;
 pub mod indexes;
+pub mod item_collections;
 pub mod item_locks;
 pub mod keys;
 pub mod layout;
@@ -40,11 +41,13 @@ pub struct RequestContext {
 pub struct EngineConfig {
     /// Most tables per account and region (CreateTable answers LimitExceededException past it).
     pub max_tables: usize,
+    /// Largest item collection of a table with local indexes (DynamoDB: 10 GB).
+    pub max_item_collection_bytes: u64,
 }
 
 impl Default for EngineConfig {
     fn default() -> Self {
-        EngineConfig { max_tables: 2500 }
+        EngineConfig { max_tables: 2500, max_item_collection_bytes: item_collections::MAX_COLLECTION_BYTES }
     }
 }
 

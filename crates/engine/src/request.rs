@@ -77,12 +77,11 @@ pub fn return_consumed_capacity(req: Obj, c: &mut Constraints) -> Result<ReturnC
     })
 }
 
-/// Reads `ReturnItemCollectionMetrics` (accepted; there are no item collections without
-/// local secondary indexes).
-pub fn return_item_collection_metrics(req: Obj, c: &mut Constraints) -> Result<(), DynamoError> {
+/// Reads `ReturnItemCollectionMetrics`: true for SIZE.
+pub fn return_item_collection_metrics(req: Obj, c: &mut Constraints) -> Result<bool, DynamoError> {
     let v = req.str("ReturnItemCollectionMetrics")?;
     c.one_of(v, "returnItemCollectionMetrics", &["SIZE", "NONE"]);
-    Ok(())
+    Ok(v == Some("SIZE"))
 }
 
 /// ExpressionAttributeNames and ExpressionAttributeValues of a request.

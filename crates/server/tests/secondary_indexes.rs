@@ -356,6 +356,19 @@ async fn index_rules_and_errors() {
     let cc = r.consumed_capacity.unwrap();
     assert_eq!(cc.capacity_units, Some(2.0), "one unit for the table, one for the GSI entry");
     assert_eq!(cc.global_secondary_indexes.unwrap()["by_owner"].capacity_units, Some(1.0));
+    // A table with local indexes reports its item collection when asked.
+    let r = c
+        .put_item()
+        .table_name("rules")
+        .item("pk", s("a"))
+        .item("sk", n("2"))
+        .return_item_collection_metrics(aws_sdk_dynamodb::types::ReturnItemCollectionMetrics::Size)
+        .send()
+        .await
+        .unwrap();
+    let m = r.item_collection_metrics.unwrap();
+    assert_eq!(m.item_collection_key.unwrap()["pk"], s("a"));
+    assert_eq!(m.size_estimate_range_gb.unwrap(), vec![0.0, 1.0]);
 
     // CreateTable validation with indexes.
     let base = || {

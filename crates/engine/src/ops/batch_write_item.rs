@@ -137,12 +137,28 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
                     let old_size = old.as_ref().map(item_size).unwrap_or(0);
                     match w {
                         Write::Put(item) => {
-                            let idx = item_write::store(txn, &meta, key, old.as_ref(), Some(item));
+                            let idx = item_write::store(
+                                txn,
+                                &meta,
+                                key,
+                                old.as_ref(),
+                                Some(item),
+                                engine.config.max_item_collection_bytes,
+                            )?
+                            .index_units;
                             Ok(Outcome::Write((old_size.max(item_size(item)), idx)))
                         }
                         Write::Delete(_) if old.is_none() => Ok(Outcome::ReadOnly((0, Vec::new()))),
                         Write::Delete(_) => {
-                            let idx = item_write::store(txn, &meta, key, old.as_ref(), None);
+                            let idx = item_write::store(
+                                txn,
+                                &meta,
+                                key,
+                                old.as_ref(),
+                                None,
+                                engine.config.max_item_collection_bytes,
+                            )?
+                            .index_units;
                             Ok(Outcome::Write((old_size, idx)))
                         }
                     }

@@ -24,21 +24,25 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
     };
     resolver.check_all_used().map_err(expr_err)?;
     let cond = crate::legacy::write_condition(req, cond)?;
-    let table = common.table.ok_or_else(|| DynamoError::Internal("required member checked above".into()))?;
-    let (meta, (old, index_units)) = engine.with_fresh_meta(ctx, &table, |meta| {
+    let table = common.table.clone().ok_or_else(|| DynamoError::Internal("required member checked above".into()))?;
+    let (meta, (old, stored)) = engine.with_fresh_meta(ctx, &table, |meta| {
         let key = keys::key_of_key(&meta, &key_item)?;
         engine.write_item(&key, |txn| {
             item_write::ensure_live(txn, &meta)?;
             let old = item_write::load(txn, &key)?;
             item_write::check_condition(cond.as_ref(), old.as_ref(), common.return_on_failure)?;
             if old.is_none() {
-                return Ok(Outcome::ReadOnly((None, Vec::new())));
+                return Ok(Outcome::ReadOnly((
+                    None,
+                    item_write::Stored { index_units: Vec::new(), collection_size: None },
+                )));
             }
-            let index_units = item_write::store(txn, &meta, &key, old.as_ref(), None);
-            Ok(Outcome::Write((old, index_units)))
+            let stored =
+                item_write::store(txn, &meta, &key, old.as_ref(), None, engine.config.max_item_collection_bytes)?;
+            Ok(Outcome::Write((old, stored)))
         })
     })?;
     let billed = old.as_ref().map(item_size).unwrap_or(0);
     let attributes = if common.return_values == ReturnValues::AllOld { old } else { None };
-    Ok(item_write::response(&meta, attributes, billed, &index_units, common.capacity))
+    Ok(item_write::response(&meta, &common, attributes, billed, &stored, &key_item))
 }

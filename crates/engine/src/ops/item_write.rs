@@ -45,6 +45,7 @@ pub struct Common<'a> {
     pub table: Option<crate::request::TableRef>,
     pub return_values: ReturnValues,
     pub capacity: ReturnCapacity,
+    pub collection_metrics: bool,
     pub return_on_failure: bool,
     pub condition: Option<&'a str>,
 }
@@ -57,12 +58,12 @@ pub fn read_common<'a>(req: Obj<'a>, member: &str, path: &str, c: &mut Constrain
     c.require(&raw, path);
     let return_values = return_values(req, c)?;
     let capacity = crate::request::return_consumed_capacity(req, c)?;
-    crate::request::return_item_collection_metrics(req, c)?;
+    let collection_metrics = crate::request::return_item_collection_metrics(req, c)?;
     let return_on_failure = return_on_failure(req, c)?;
     let condition = req.str("ConditionExpression")?;
     let op = req.str("ConditionalOperator")?;
     c.one_of(op, "conditionalOperator", &["AND", "OR"]);
-    Ok(Common { table, return_values, capacity, return_on_failure, condition })
+    Ok(Common { table, return_values, capacity, collection_metrics, return_on_failure, condition })
 }
 
 /// PutItem and DeleteItem allow only NONE and ALL_OLD.
@@ -116,15 +117,25 @@ pub fn load(txn: &dyn Transaction, key: &[u8]) -> Result<Option<Item>, DynamoErr
     }
 }
 
-/// Writes (or with `None`, deletes) the item at `key`, maintains the table's indexes
-/// and adjusts the counters; returns the write units each index consumed.
+/// What one stored write changed besides the item.
+pub struct Stored {
+    /// Write units each index consumed.
+    pub index_units: Vec<(String, f64)>,
+    /// The item collection's new size (tables with local indexes).
+    pub collection_size: Option<u64>,
+}
+
+/// Writes (or with `None`, deletes) the item at `key`, maintains the table's indexes,
+/// its item collection and the counters.
 pub fn store(
     txn: &mut dyn Transaction,
     meta: &TableMeta,
     key: &[u8],
     old: Option<&Item>,
     new: Option<&Item>,
-) -> Vec<(String, f64)> {
+    collection_limit: u64,
+) -> Result<Stored, DynamoError> {
+    let collection_size = crate::item_collections::account(txn, meta, key, old, new, collection_limit)?;
     let old_size = old.map(item_size);
     let new_size = new.map(item_size);
     match new {
@@ -134,23 +145,29 @@ pub fn store(
     let count = new.is_some() as i64 - old.is_some() as i64;
     txn.add_counter(layout::count_key(meta.number), count);
     txn.add_counter(layout::bytes_key(meta.number), new_size.unwrap_or(0) as i64 - old_size.unwrap_or(0) as i64);
-    crate::indexes::maintain(txn, meta, key, old, new)
+    let index_units = crate::indexes::maintain(txn, meta, key, old, new);
+    Ok(Stored { index_units, collection_size })
 }
 
-/// A write's response: `Attributes` when there are any, `ConsumedCapacity` when asked.
+/// A write's response: `Attributes` when there are any, `ConsumedCapacity` and
+/// `ItemCollectionMetrics` when asked (the latter only for tables with local indexes).
 pub fn response(
     meta: &TableMeta,
+    common: &Common,
     attributes: Option<Item>,
     billed_size: usize,
-    index_units: &[(String, f64)],
-    cap: ReturnCapacity,
+    stored: &Stored,
+    key_item: &Item,
 ) -> Value {
     let mut out = Map::new();
     if let Some(a) = attributes.filter(|a| !a.is_empty()) {
         out.insert("Attributes".into(), item_to_json(&a));
     }
-    if let Some(c) = consumed_with_indexes(meta, write_units(billed_size), index_units, cap) {
+    if let Some(c) = consumed_with_indexes(meta, write_units(billed_size), &stored.index_units, common.capacity) {
         out.insert("ConsumedCapacity".into(), c);
+    }
+    if let (true, Some(size)) = (common.collection_metrics, stored.collection_size) {
+        out.insert("ItemCollectionMetrics".into(), crate::item_collections::metrics(meta, key_item, size));
     }
     Value::Object(out)
 }

@@ -24,8 +24,8 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
     };
     resolver.check_all_used().map_err(expr_err)?;
     let cond = crate::legacy::write_condition(req, cond)?;
-    let table = common.table.ok_or_else(|| DynamoError::Internal("required member checked above".into()))?;
-    let (meta, (old, billed, index_units)) = engine.with_fresh_meta(ctx, &table, |meta| {
+    let table = common.table.clone().ok_or_else(|| DynamoError::Internal("required member checked above".into()))?;
+    let (meta, (old, billed, stored)) = engine.with_fresh_meta(ctx, &table, |meta| {
         let key = keys::key_of_item(&meta, &item)?;
         let new_size = item_size(&item);
         if new_size > MAX_ITEM_SIZE {
@@ -36,11 +36,18 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
             item_write::ensure_live(txn, &meta)?;
             let old = item_write::load(txn, &key)?;
             item_write::check_condition(cond.as_ref(), old.as_ref(), common.return_on_failure)?;
-            let index_units = item_write::store(txn, &meta, &key, old.as_ref(), Some(&item));
+            let stored = item_write::store(
+                txn,
+                &meta,
+                &key,
+                old.as_ref(),
+                Some(&item),
+                engine.config.max_item_collection_bytes,
+            )?;
             let billed = old.as_ref().map(item_size).unwrap_or(0).max(new_size);
-            Ok(Outcome::Write((old, billed, index_units)))
+            Ok(Outcome::Write((old, billed, stored)))
         })
     })?;
     let attributes = if common.return_values == ReturnValues::AllOld { old } else { None };
-    Ok(item_write::response(&meta, attributes, billed, &index_units, common.capacity))
+    Ok(item_write::response(&meta, &common, attributes, billed, &stored, &item))
 }

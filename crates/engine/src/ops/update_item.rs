@@ -39,8 +39,8 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
         (None, Some(entries)) => Some(stator_expr::attribute_updates(&entries).map_err(expr_err)?),
         (None, None) => None,
     };
-    let table = common.table.ok_or_else(|| DynamoError::Internal("required member checked above".into()))?;
-    let (meta, (old, new, index_units)) = engine.with_fresh_meta(ctx, &table, |meta| {
+    let table = common.table.clone().ok_or_else(|| DynamoError::Internal("required member checked above".into()))?;
+    let (meta, (old, new, stored)) = engine.with_fresh_meta(ctx, &table, |meta| {
         let key = keys::key_of_key(&meta, &key_item)?;
         if let Some(u) = &update {
             for p in u.touched_paths() {
@@ -65,8 +65,8 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
                 return Err(DynamoError::validation("Item size to update has exceeded the maximum allowed size"));
             }
             crate::indexes::check_item(&meta, &new)?;
-            let index_units = item_write::store(txn, &meta, &key, old.as_ref(), Some(&new));
-            Ok(Outcome::Write((old, new, index_units)))
+            let stored = item_write::store(txn, &meta, &key, old.as_ref(), Some(&new), engine.config.max_item_collection_bytes)?;
+            Ok(Outcome::Write((old, new, stored)))
         })
     })?;
     let billed = old.as_ref().map(item_size).unwrap_or(0).max(item_size(&new));
@@ -80,5 +80,5 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
         ReturnValues::UpdatedOld => old.map(|o| stator_expr::project(&o, &touched())),
         ReturnValues::UpdatedNew => Some(stator_expr::project(&new, &touched())),
     };
-    Ok(item_write::response(&meta, attributes, billed, &index_units, common.capacity))
+    Ok(item_write::response(&meta, &common, attributes, billed, &stored, &key_item))
 }
