@@ -320,7 +320,9 @@ impl TableMeta {
             match idx.kind {
                 IndexKind::Local => lsis.push(d),
                 IndexKind::Global => {
-                    d["IndexStatus"] = json!(idx.status);
+                    // A new table's indexes are created with it: CREATING in the
+                    // CreateTable response, as DynamoDB answers.
+                    d["IndexStatus"] = json!(if status == "CREATING" { "CREATING" } else { idx.status.as_str() });
                     if idx.backfilling {
                         d["Backfilling"] = json!(true);
                     }
