@@ -87,6 +87,19 @@ pub fn entry(meta: &TableMeta, idx: &IndexMeta, item_key: &[u8], item: &Item) ->
     Some((layout::index_entry_key(idx.number, pk, sk, item_key), project(meta, idx, item)))
 }
 
+/// Which indexes a maintenance pass covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Which {
+    /// Every index, in the item's transaction (the default).
+    All,
+    /// Only local indexes (global ones are propagated later, in the opt-in
+    /// asynchronous mode).
+    Local,
+    /// Only global indexes, checking which old entry is really there (the delayed
+    /// propagation pass).
+    GlobalChecked,
+}
+
 /// Brings every index of the table up to date for one item write (the caller has
 /// validated the item's index keys) and returns the
 /// write units each index consumed (DynamoDB bills a put, a delete, or both when the
@@ -97,11 +110,20 @@ pub fn maintain(
     item_key: &[u8],
     old: Option<&Item>,
     new: Option<&Item>,
+    which: Which,
 ) -> Vec<(String, f64)> {
     let mut units = Vec::with_capacity(meta.indexes.len());
     for idx in &meta.indexes {
+        let selected = match which {
+            Which::All => true,
+            Which::Local => idx.kind == crate::catalog::IndexKind::Local,
+            Which::GlobalChecked => idx.kind == crate::catalog::IndexKind::Global,
+        };
+        if !selected {
+            continue;
+        }
         let mut before = old.and_then(|o| entry(meta, idx, item_key, o));
-        if idx.backfilling {
+        if idx.backfilling || which == Which::GlobalChecked {
             // While the backfill runs, the old item's entry may not have been copied
             // yet: account for the entry that is really there.
             if let Some((k, _)) = &before {

@@ -14,6 +14,7 @@ pub mod keys;
 pub mod layout;
 pub mod legacy;
 mod ops;
+pub mod propagation;
 pub mod request;
 
 use std::sync::Arc;
@@ -43,11 +44,26 @@ pub struct EngineConfig {
     pub max_tables: usize,
     /// Largest item collection of a table with local indexes (DynamoDB: 10 GB).
     pub max_item_collection_bytes: u64,
+    /// Opt-in eventually consistent GSIs: propagate global-index changes this long
+    /// after the item write (None: in the write's transaction, the default).
+    pub gsi_propagation_delay: Option<std::time::Duration>,
+}
+
+/// The limits and modes an item write needs.
+pub struct WriteLimits {
+    /// See [`EngineConfig::max_item_collection_bytes`].
+    pub max_item_collection_bytes: u64,
+    /// Whether global indexes are maintained by the delayed pass.
+    pub async_gsi: bool,
 }
 
 impl Default for EngineConfig {
     fn default() -> Self {
-        EngineConfig { max_tables: 2500, max_item_collection_bytes: item_collections::MAX_COLLECTION_BYTES }
+        EngineConfig {
+            max_tables: 2500,
+            max_item_collection_bytes: item_collections::MAX_COLLECTION_BYTES,
+            gsi_propagation_delay: None,
+        }
     }
 }
 
@@ -57,6 +73,7 @@ pub struct Engine {
     catalog: Arc<Catalog>,
     locks: ItemLocks,
     config: EngineConfig,
+    propagator: Option<Arc<propagation::Propagator>>,
 }
 
 /// Maps a storage failure to the client-facing error (details stay in the log).
@@ -85,7 +102,12 @@ impl Engine {
             }
         }
         let catalog = Catalog::load(store.as_ref())?;
-        Ok(Engine { store, catalog: Arc::new(catalog), locks: ItemLocks::new(), config })
+        let catalog = Arc::new(catalog);
+        let propagator = match config.gsi_propagation_delay {
+            Some(d) => Some(propagation::Propagator::start(d, store.clone(), catalog.clone()).map_err(internal)?),
+            None => None,
+        };
+        Ok(Engine { store, catalog, locks: ItemLocks::new(), config, propagator })
     }
 
     /// Executes one operation on a parsed request body.
@@ -203,31 +225,47 @@ impl Engine {
         }
     }
 
+    /// The limits and modes of item writes.
+    pub(crate) fn write_limits(&self) -> WriteLimits {
+        WriteLimits {
+            max_item_collection_bytes: self.config.max_item_collection_bytes,
+            async_gsi: self.propagator.is_some(),
+        }
+    }
+
     /// A single-item write: serialized with other writes to the same item by its
-    /// stripe lock, retried on conflicts, acknowledged once durable. The lock is
-    /// released before the durability wait so that writers to a hot item share syncs.
-    pub(crate) fn write_item<T>(
+    /// stripe lock, retried on conflicts. Its body reports what it stored; in the
+    /// asynchronous-GSI mode the delayed global-index pass is queued while the item's
+    /// lock is still held, so passes run in commit order. The caller waits for
+    /// durability on the returned commit after the lock is released, so that writers
+    /// of a hot item share syncs (and BatchWriteItem waits once, on its last commit:
+    /// syncs are ordered).
+    pub(crate) fn write_item_stored<T>(
         &self,
+        meta: &TableMeta,
         storage_key: &[u8],
-        f: impl FnMut(&mut dyn stator_storage::Transaction) -> Result<Outcome<T>, DynamoError>,
-    ) -> Result<T, DynamoError> {
-        let (value, commit) = self.write_item_deferred(storage_key, f)?;
+        f: impl FnMut(&mut dyn stator_storage::Transaction) -> Result<Outcome<(T, ops::Stored)>, DynamoError>,
+    ) -> Result<((T, ops::Stored), Option<stator_storage::Commit>), DynamoError> {
+        let _guard = self.locks.lock(storage_key);
+        let ((value, mut stored), commit) = self.with_retry(f)?;
+        if let (Some(p), Some(_), Some((old, new))) = (&self.propagator, &commit, stored.deferred.take()) {
+            p.enqueue(meta, storage_key, old, new);
+        }
+        Ok(((value, stored), commit))
+    }
+
+    /// [`Engine::write_item_stored`], acknowledged once durable.
+    pub(crate) fn write_item_stored_durable<T>(
+        &self,
+        meta: &TableMeta,
+        storage_key: &[u8],
+        f: impl FnMut(&mut dyn stator_storage::Transaction) -> Result<Outcome<(T, ops::Stored)>, DynamoError>,
+    ) -> Result<(T, ops::Stored), DynamoError> {
+        let (value, commit) = self.write_item_stored(meta, storage_key, f)?;
         if let Some(c) = commit {
             c.wait_durable().map_err(internal)?;
         }
         Ok(value)
-    }
-
-    /// [`Engine::write_item`] without the durability wait: the caller waits on the
-    /// returned commit (syncs are ordered, so waiting on the last of several commits
-    /// covers them all — BatchWriteItem pays one sync, not 25).
-    pub(crate) fn write_item_deferred<T>(
-        &self,
-        storage_key: &[u8],
-        f: impl FnMut(&mut dyn stator_storage::Transaction) -> Result<Outcome<T>, DynamoError>,
-    ) -> Result<(T, Option<stator_storage::Commit>), DynamoError> {
-        let _guard = self.locks.lock(storage_key);
-        self.with_retry(f)
     }
 
     /// A catalog change: retried on conflicts, durable before it returns.

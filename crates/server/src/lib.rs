@@ -48,6 +48,8 @@ pub struct ServerConfig {
     pub sync: SyncMode,
     /// The account id.
     pub account_id: String,
+    /// Opt-in delayed GSI propagation.
+    pub gsi_propagation_delay: Option<std::time::Duration>,
 }
 
 /// Sets up logging to stderr.
@@ -72,7 +74,8 @@ pub fn open_engine(config: &ServerConfig) -> Result<Engine, String> {
             Arc::new(LocalStore::new(engine, policy))
         }
     };
-    Engine::open(store, EngineConfig::default()).map_err(|e| e.to_string())
+    let config = EngineConfig { gsi_propagation_delay: config.gsi_propagation_delay, ..EngineConfig::default() };
+    Engine::open(store, config).map_err(|e| e.to_string())
 }
 
 /// Runs the server until SIGINT or SIGTERM.

@@ -48,6 +48,10 @@ struct ServeArgs {
     /// Account id that owns the tables and appears in ARNs.
     #[arg(long, default_value = "000000000000")]
     account_id: String,
+    /// Opt-in eventually consistent global secondary indexes: apply GSI changes this
+    /// many milliseconds after the item write (default: in the write, atomically).
+    #[arg(long)]
+    gsi_propagation_delay_ms: Option<u64>,
     /// Log filter: error, warn, info, debug, trace, or a tracing directive.
     #[arg(long, default_value = "info")]
     log_level: String,
@@ -73,6 +77,7 @@ fn main() -> ExitCode {
                     SyncArg::Never => SyncMode::Never,
                 },
                 account_id: a.account_id,
+                gsi_propagation_delay: a.gsi_propagation_delay_ms.map(std::time::Duration::from_millis),
             };
             match stator_server::serve(config) {
                 Ok(()) => ExitCode::SUCCESS,

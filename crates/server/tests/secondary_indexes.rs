@@ -635,3 +635,60 @@ async fn randomized_index_consistency() {
         );
     }
 }
+
+/// The opt-in eventually consistent mode: a GSI shows a write only after the
+/// configured delay; local indexes stay synchronous.
+#[tokio::test]
+async fn delayed_gsi_propagation() {
+    let srv = Server::start_with(&["--gsi-propagation-delay-ms", "400"]);
+    let c = srv.client();
+    create(&c, "lazy").await;
+    put(&c, "lazy", "a", 1, &[("owner", s("ann")), ("rank", n("1"))]).await;
+    let by_owner = || {
+        c.query()
+            .table_name("lazy")
+            .index_name("by_owner")
+            .key_condition_expression("#o = :o")
+            .expression_attribute_names("#o", "owner")
+            .expression_attribute_values(":o", s("ann"))
+            .send()
+    };
+    assert_eq!(by_owner().await.unwrap().count, 0, "not yet propagated");
+    let lsi = c
+        .query()
+        .table_name("lazy")
+        .index_name("by_rank")
+        .key_condition_expression("pk = :p")
+        .expression_attribute_values(":p", s("a"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(lsi.count, 1, "local indexes are synchronous");
+    let mut seen = 0;
+    for _ in 0..100 {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        seen = by_owner().await.unwrap().count;
+        if seen == 1 {
+            break;
+        }
+    }
+    assert_eq!(seen, 1, "propagated after the delay");
+    // A change and a delete propagate in order.
+    c.update_item()
+        .table_name("lazy")
+        .key("pk", s("a"))
+        .key("sk", n("1"))
+        .update_expression("SET #o = :b")
+        .expression_attribute_names("#o", "owner")
+        .expression_attribute_values(":b", s("bob"))
+        .send()
+        .await
+        .unwrap();
+    c.delete_item().table_name("lazy").key("pk", s("a")).key("sk", n("1")).send().await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    let table = scan_all(&c, "lazy", None).await;
+    assert!(table.is_empty());
+    assert!(scan_all(&c, "lazy", Some("by_owner")).await.is_empty());
+    let d = c.describe_table().table_name("lazy").send().await.unwrap().table.unwrap();
+    assert_eq!(d.global_secondary_indexes()[0].item_count(), Some(0));
+}

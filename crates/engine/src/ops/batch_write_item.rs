@@ -131,35 +131,20 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
                 if let Write::Put(item) = w {
                     crate::indexes::check_item(&meta, item)?;
                 }
-                engine.write_item_deferred(key, |txn| {
+                engine.write_item_stored(&meta, key, |txn| {
                     item_write::ensure_live(txn, &meta)?;
                     let old = item_write::load(txn, key)?;
                     let old_size = old.as_ref().map(item_size).unwrap_or(0);
+                    let limits = engine.write_limits();
                     match w {
                         Write::Put(item) => {
-                            let idx = item_write::store(
-                                txn,
-                                &meta,
-                                key,
-                                old.as_ref(),
-                                Some(item),
-                                engine.config.max_item_collection_bytes,
-                            )?
-                            .index_units;
-                            Ok(Outcome::Write((old_size.max(item_size(item)), idx)))
+                            let stored = item_write::store(txn, &meta, key, old.as_ref(), Some(item), &limits)?;
+                            Ok(Outcome::Write((old_size.max(item_size(item)), stored)))
                         }
-                        Write::Delete(_) if old.is_none() => Ok(Outcome::ReadOnly((0, Vec::new()))),
+                        Write::Delete(_) if old.is_none() => Ok(Outcome::ReadOnly((0, item_write::Stored::none()))),
                         Write::Delete(_) => {
-                            let idx = item_write::store(
-                                txn,
-                                &meta,
-                                key,
-                                old.as_ref(),
-                                None,
-                                engine.config.max_item_collection_bytes,
-                            )?
-                            .index_units;
-                            Ok(Outcome::Write((old_size, idx)))
+                            let stored = item_write::store(txn, &meta, key, old.as_ref(), None, &limits)?;
+                            Ok(Outcome::Write((old_size, stored)))
                         }
                     }
                 })
@@ -169,7 +154,7 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
                 last_commit = commit;
             }
             units += write_units(billed);
-            for (name, u) in idx_units {
+            for (name, u) in idx_units.index_units {
                 match index_units.iter_mut().find(|(n, _)| *n == name) {
                     Some(e) => e.1 += u,
                     None => index_units.push((name, u)),

@@ -27,18 +27,14 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
     let table = common.table.clone().ok_or_else(|| DynamoError::Internal("required member checked above".into()))?;
     let (meta, (old, stored)) = engine.with_fresh_meta(ctx, &table, |meta| {
         let key = keys::key_of_key(&meta, &key_item)?;
-        engine.write_item(&key, |txn| {
+        engine.write_item_stored_durable(&meta, &key, |txn| {
             item_write::ensure_live(txn, &meta)?;
             let old = item_write::load(txn, &key)?;
             item_write::check_condition(cond.as_ref(), old.as_ref(), common.return_on_failure)?;
             if old.is_none() {
-                return Ok(Outcome::ReadOnly((
-                    None,
-                    item_write::Stored { index_units: Vec::new(), collection_size: None },
-                )));
+                return Ok(Outcome::ReadOnly((None, item_write::Stored::none())));
             }
-            let stored =
-                item_write::store(txn, &meta, &key, old.as_ref(), None, engine.config.max_item_collection_bytes)?;
+            let stored = item_write::store(txn, &meta, &key, old.as_ref(), None, &engine.write_limits())?;
             Ok(Outcome::Write((old, stored)))
         })
     })?;

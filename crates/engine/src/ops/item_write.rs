@@ -123,6 +123,15 @@ pub struct Stored {
     pub index_units: Vec<(String, f64)>,
     /// The item collection's new size (tables with local indexes).
     pub collection_size: Option<u64>,
+    /// In the asynchronous-GSI mode: the item before and after, for the delayed pass.
+    pub deferred: Option<(Option<Item>, Option<Item>)>,
+}
+
+impl Stored {
+    /// Nothing written.
+    pub fn none() -> Stored {
+        Stored { index_units: Vec::new(), collection_size: None, deferred: None }
+    }
 }
 
 /// Writes (or with `None`, deletes) the item at `key`, maintains the table's indexes,
@@ -133,8 +142,9 @@ pub fn store(
     key: &[u8],
     old: Option<&Item>,
     new: Option<&Item>,
-    collection_limit: u64,
+    limits: &crate::WriteLimits,
 ) -> Result<Stored, DynamoError> {
+    let collection_limit = limits.max_item_collection_bytes;
     let collection_size = crate::item_collections::account(txn, meta, key, old, new, collection_limit)?;
     let old_size = old.map(item_size);
     let new_size = new.map(item_size);
@@ -145,8 +155,11 @@ pub fn store(
     let count = new.is_some() as i64 - old.is_some() as i64;
     txn.add_counter(layout::count_key(meta.number), count);
     txn.add_counter(layout::bytes_key(meta.number), new_size.unwrap_or(0) as i64 - old_size.unwrap_or(0) as i64);
-    let index_units = crate::indexes::maintain(txn, meta, key, old, new);
-    Ok(Stored { index_units, collection_size })
+    let async_globals = limits.async_gsi && meta.indexes.iter().any(|i| i.kind == crate::catalog::IndexKind::Global);
+    let which = if async_globals { crate::indexes::Which::Local } else { crate::indexes::Which::All };
+    let index_units = crate::indexes::maintain(txn, meta, key, old, new, which);
+    let deferred = async_globals.then(|| (old.cloned(), new.cloned()));
+    Ok(Stored { index_units, collection_size, deferred })
 }
 
 /// A write's response: `Attributes` when there are any, `ConsumedCapacity` and

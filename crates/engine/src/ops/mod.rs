@@ -20,6 +20,8 @@ pub mod update_table;
 mod index_specs;
 mod index_updates;
 mod item_write;
+
+pub(crate) use item_write::Stored;
 mod read_page;
 mod table_settings;
 

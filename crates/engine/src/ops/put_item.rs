@@ -25,27 +25,20 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
     resolver.check_all_used().map_err(expr_err)?;
     let cond = crate::legacy::write_condition(req, cond)?;
     let table = common.table.clone().ok_or_else(|| DynamoError::Internal("required member checked above".into()))?;
-    let (meta, (old, billed, stored)) = engine.with_fresh_meta(ctx, &table, |meta| {
+    let (meta, ((old, billed), stored)) = engine.with_fresh_meta(ctx, &table, |meta| {
         let key = keys::key_of_item(&meta, &item)?;
         let new_size = item_size(&item);
         if new_size > MAX_ITEM_SIZE {
             return Err(DynamoError::validation("Item size has exceeded the maximum allowed size"));
         }
         crate::indexes::check_item(&meta, &item)?;
-        engine.write_item(&key, |txn| {
+        engine.write_item_stored_durable(&meta, &key, |txn| {
             item_write::ensure_live(txn, &meta)?;
             let old = item_write::load(txn, &key)?;
             item_write::check_condition(cond.as_ref(), old.as_ref(), common.return_on_failure)?;
-            let stored = item_write::store(
-                txn,
-                &meta,
-                &key,
-                old.as_ref(),
-                Some(&item),
-                engine.config.max_item_collection_bytes,
-            )?;
+            let stored = item_write::store(txn, &meta, &key, old.as_ref(), Some(&item), &engine.write_limits())?;
             let billed = old.as_ref().map(item_size).unwrap_or(0).max(new_size);
-            Ok(Outcome::Write((old, billed, stored)))
+            Ok(Outcome::Write(((old, billed), stored)))
         })
     })?;
     let attributes = if common.return_values == ReturnValues::AllOld { old } else { None };

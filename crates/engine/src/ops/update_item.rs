@@ -40,7 +40,7 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
         (None, None) => None,
     };
     let table = common.table.clone().ok_or_else(|| DynamoError::Internal("required member checked above".into()))?;
-    let (meta, (old, new, stored)) = engine.with_fresh_meta(ctx, &table, |meta| {
+    let (meta, ((old, new), stored)) = engine.with_fresh_meta(ctx, &table, |meta| {
         let key = keys::key_of_key(&meta, &key_item)?;
         if let Some(u) = &update {
             for p in u.touched_paths() {
@@ -53,7 +53,7 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
                 }
             }
         }
-        engine.write_item(&key, |txn| {
+        engine.write_item_stored_durable(&meta, &key, |txn| {
             item_write::ensure_live(txn, &meta)?;
             let old = item_write::load(txn, &key)?;
             item_write::check_condition(cond.as_ref(), old.as_ref(), common.return_on_failure)?;
@@ -65,8 +65,8 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
                 return Err(DynamoError::validation("Item size to update has exceeded the maximum allowed size"));
             }
             crate::indexes::check_item(&meta, &new)?;
-            let stored = item_write::store(txn, &meta, &key, old.as_ref(), Some(&new), engine.config.max_item_collection_bytes)?;
-            Ok(Outcome::Write((old, new, stored)))
+            let stored = item_write::store(txn, &meta, &key, old.as_ref(), Some(&new), &engine.write_limits())?;
+            Ok(Outcome::Write(((old, new), stored)))
         })
     })?;
     let billed = old.as_ref().map(item_size).unwrap_or(0).max(item_size(&new));

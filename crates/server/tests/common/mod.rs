@@ -29,6 +29,13 @@ impl Server {
         Self::spawn(&["--in-memory"], None)
     }
 
+    /// An in-memory server with extra `serve` options.
+    pub fn start_with(extra: &[&str]) -> Server {
+        let mut args = vec!["--in-memory"];
+        args.extend_from_slice(extra);
+        Self::spawn(&args, None)
+    }
+
     /// A durable server over `dir`.
     pub fn start_durable(dir: &Path) -> Server {
         Self::spawn(&["--data-dir", dir.to_str().expect("utf-8 path")], Some(dir.to_path_buf()))
