@@ -152,6 +152,12 @@ pub struct IndexMeta {
     pub pk: KeyAttr,
     /// Index sort key.
     pub sk: Option<KeyAttr>,
+    /// Further partition-key attributes of a multi-attribute GSI key (up to 3 more).
+    #[serde(default)]
+    pub extra_pk: Vec<KeyAttr>,
+    /// Further sort-key attributes of a multi-attribute GSI key (up to 3 more).
+    #[serde(default)]
+    pub extra_sk: Vec<KeyAttr>,
     /// Projection type.
     pub projection: ProjectionType,
     /// NonKeyAttributes of an INCLUDE projection.
@@ -165,9 +171,19 @@ pub struct IndexMeta {
 }
 
 impl IndexMeta {
-    /// The index's key attributes in KeySchema order.
+    /// The index's key attributes in KeySchema order (partition, then sort).
     pub fn key_attrs(&self) -> impl Iterator<Item = &KeyAttr> {
-        std::iter::once(&self.pk).chain(self.sk.as_ref())
+        self.pk_attrs().into_iter().chain(self.sk_attrs())
+    }
+
+    /// The partition-key attributes, in order.
+    pub fn pk_attrs(&self) -> Vec<&KeyAttr> {
+        std::iter::once(&self.pk).chain(self.extra_pk.iter()).collect()
+    }
+
+    /// The sort-key attributes, in order.
+    pub fn sk_attrs(&self) -> Vec<&KeyAttr> {
+        self.sk.iter().chain(self.extra_sk.iter()).collect()
     }
 
     /// The IndexArn.
@@ -177,11 +193,9 @@ impl IndexMeta {
 
     /// The KeySchema member.
     pub fn key_schema_json(&self) -> Value {
-        let mut ks = vec![json!({"AttributeName": self.pk.name, "KeyType": "HASH"})];
-        if let Some(sk) = &self.sk {
-            ks.push(json!({"AttributeName": sk.name, "KeyType": "RANGE"}));
-        }
-        Value::Array(ks)
+        let hash = self.pk_attrs().into_iter().map(|a| json!({"AttributeName": a.name, "KeyType": "HASH"}));
+        let range = self.sk_attrs().into_iter().map(|a| json!({"AttributeName": a.name, "KeyType": "RANGE"}));
+        Value::Array(hash.chain(range).collect())
     }
 
     /// The Projection member.

@@ -79,12 +79,11 @@ pub fn project(meta: &TableMeta, idx: &IndexMeta, item: &Item) -> Item {
 /// The entry key and projected item of `item` in `idx`, or None when the item lacks
 /// the index key (it is not in a sparse index).
 pub fn entry(meta: &TableMeta, idx: &IndexMeta, item_key: &[u8], item: &Item) -> Option<(Vec<u8>, Item)> {
-    let pk = item.get(&idx.pk.name).filter(|v| matches(&idx.pk, v))?;
-    let sk = match &idx.sk {
-        Some(a) => Some(item.get(&a.name).filter(|v| matches(a, v))?),
-        None => None,
-    };
-    Some((layout::index_entry_key(idx.number, pk, sk, item_key), project(meta, idx, item)))
+    // Sparse: every key attribute must be present (with its type; writes check that).
+    let value = |a: &KeyAttr| item.get(&a.name).filter(|v| matches(a, v));
+    let pk = idx.pk_attrs().into_iter().map(value).collect::<Option<Vec<_>>>()?;
+    let sk = idx.sk_attrs().into_iter().map(value).collect::<Option<Vec<_>>>()?;
+    Some((layout::index_entry_key(idx.number, &pk, &sk, item_key), project(meta, idx, item)))
 }
 
 /// Which indexes a maintenance pass covers.

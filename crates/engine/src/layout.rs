@@ -166,10 +166,14 @@ pub fn index_prefix(index: u64) -> Vec<u8> {
     k
 }
 
-/// The prefix of one index partition.
-pub fn index_partition_prefix(index: u64, pk: &AttributeValue) -> Vec<u8> {
+/// The prefix of one index partition: the hash and encoding of its partition-key
+/// values (one, or up to four for a multi-attribute key; each encoding is
+/// self-delimiting, so tuples order component by component).
+pub fn index_partition_prefix(index: u64, pk: &[&AttributeValue]) -> Vec<u8> {
     let mut enc = Vec::with_capacity(32);
-    encode_key_value(pk, &mut enc);
+    for v in pk {
+        encode_key_value(v, &mut enc);
+    }
     let mut k = index_prefix(index);
     k.extend_from_slice(&partition_hash(&enc).to_be_bytes());
     k.extend_from_slice(&enc);
@@ -179,10 +183,10 @@ pub fn index_partition_prefix(index: u64, pk: &AttributeValue) -> Vec<u8> {
 /// The key of an index entry: the index key, then the item's table key (without the
 /// table prefix) so that entries of items sharing an index key stay distinct and
 /// ordered by table key.
-pub fn index_entry_key(index: u64, pk: &AttributeValue, sk: Option<&AttributeValue>, item_key: &[u8]) -> Vec<u8> {
+pub fn index_entry_key(index: u64, pk: &[&AttributeValue], sk: &[&AttributeValue], item_key: &[u8]) -> Vec<u8> {
     let mut k = index_partition_prefix(index, pk);
-    if let Some(sk) = sk {
-        encode_key_value(sk, &mut k);
+    for v in sk {
+        encode_key_value(v, &mut k);
     }
     k.extend_from_slice(item_key.get(9..).unwrap_or_default());
     k

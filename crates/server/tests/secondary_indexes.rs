@@ -692,3 +692,150 @@ async fn delayed_gsi_propagation() {
     let d = c.describe_table().table_name("lazy").send().await.unwrap().table.unwrap();
     assert_eq!(d.global_secondary_indexes()[0].item_count(), Some(0));
 }
+
+/// Index sort-key conditions at values that several entries share: entries continue
+/// past the index key (with the item's table key), and bounds must still be exact.
+#[tokio::test]
+async fn index_sort_key_bounds_with_shared_values() {
+    let srv = Server::start();
+    let c = srv.client();
+    create(&c, "bounds").await;
+    for sk in 0..12 {
+        put(&c, "bounds", "p", sk, &[("owner", s("o")), ("rank", n(&(sk % 4).to_string()))]).await;
+    }
+    let q = |expr: &str, vals: Vec<(&str, AttributeValue)>| {
+        let mut b = c
+            .query()
+            .table_name("bounds")
+            .index_name("by_rank")
+            .key_condition_expression(expr)
+            .expression_attribute_names("#r", "rank");
+        b = b.expression_attribute_values(":p", s("p"));
+        for (k, v) in vals {
+            b = b.expression_attribute_values(k, v);
+        }
+        b
+    };
+    let count = |r: aws_sdk_dynamodb::operation::query::QueryOutput| r.count;
+    assert_eq!(count(q("pk = :p AND #r = :v", vec![(":v", n("2"))]).send().await.unwrap()), 3);
+    assert_eq!(count(q("pk = :p AND #r > :v", vec![(":v", n("2"))]).send().await.unwrap()), 3);
+    assert_eq!(count(q("pk = :p AND #r >= :v", vec![(":v", n("2"))]).send().await.unwrap()), 6);
+    assert_eq!(count(q("pk = :p AND #r < :v", vec![(":v", n("2"))]).send().await.unwrap()), 6);
+    assert_eq!(count(q("pk = :p AND #r <= :v", vec![(":v", n("2"))]).send().await.unwrap()), 9);
+    assert_eq!(
+        count(q("pk = :p AND #r BETWEEN :a AND :b", vec![(":a", n("1")), (":b", n("2"))]).send().await.unwrap()),
+        6
+    );
+    // Reverse order keeps the index order, then the table key.
+    let r = q("pk = :p AND #r = :v", vec![(":v", n("3"))]).scan_index_forward(false).send().await.unwrap();
+    let sks: Vec<String> = r.items.unwrap().iter().map(|i| i["sk"].as_n().unwrap().clone()).collect();
+    assert_eq!(sks, vec!["11", "7", "3"]);
+}
+
+/// A GSI whose partition and sort keys have several attributes (DynamoDB, 2025).
+#[tokio::test]
+async fn multi_attribute_gsi_keys() {
+    let srv = Server::start();
+    let c = srv.client();
+    c.create_table()
+        .table_name("matches")
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(def("id", ScalarAttributeType::S))
+        .attribute_definitions(def("tournament", ScalarAttributeType::S))
+        .attribute_definitions(def("region", ScalarAttributeType::S))
+        .attribute_definitions(def("round", ScalarAttributeType::S))
+        .attribute_definitions(def("slot", ScalarAttributeType::N))
+        .key_schema(key("id", KeyType::Hash))
+        .global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name("by_bracket")
+                .key_schema(key("tournament", KeyType::Hash))
+                .key_schema(key("region", KeyType::Hash))
+                .key_schema(key("round", KeyType::Range))
+                .key_schema(key("slot", KeyType::Range))
+                .projection(proj(ProjectionType::KeysOnly, &[]))
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let d = c.describe_table().table_name("matches").send().await.unwrap().table.unwrap();
+    assert_eq!(d.global_secondary_indexes()[0].key_schema().len(), 4);
+    let mut n_items = 0;
+    for (i, (t, r, round, slot)) in [
+        ("W24", "NA", "QF", 1),
+        ("W24", "NA", "QF", 2),
+        ("W24", "NA", "SF", 1),
+        ("W24", "EU", "QF", 1),
+        ("S25", "NA", "QF", 1),
+    ]
+    .iter()
+    .enumerate()
+    {
+        c.put_item()
+            .table_name("matches")
+            .item("id", s(&format!("m{i}")))
+            .item("tournament", s(t))
+            .item("region", s(r))
+            .item("round", s(round))
+            .item("slot", n(&slot.to_string()))
+            .send()
+            .await
+            .unwrap();
+        n_items += 1;
+    }
+    // No slot: not in the index (every key attribute is needed).
+    c.put_item()
+        .table_name("matches")
+        .item("id", s("x"))
+        .item("tournament", s("W24"))
+        .item("region", s("NA"))
+        .item("round", s("QF"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(n_items, 5);
+    let q = |expr: &str| {
+        c.query()
+            .table_name("matches")
+            .index_name("by_bracket")
+            .key_condition_expression(expr)
+            .expression_attribute_names("#t", "tournament")
+            .expression_attribute_names("#g", "region")
+            .expression_attribute_values(":t", s("W24"))
+            .expression_attribute_values(":g", s("NA"))
+    };
+    assert_eq!(q("#t = :t AND #g = :g").send().await.unwrap().count, 3);
+    let r = q("#t = :t AND #g = :g AND #r = :r")
+        .expression_attribute_names("#r", "round")
+        .expression_attribute_values(":r", s("QF"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.count, 2);
+    let r = q("#t = :t AND #g = :g AND #r = :r AND slot > :s")
+        .expression_attribute_names("#r", "round")
+        .expression_attribute_values(":r", s("QF"))
+        .expression_attribute_values(":s", n("1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.count, 1);
+    let e = err_of(
+        c.query()
+            .table_name("matches")
+            .index_name("by_bracket")
+            .key_condition_expression("tournament = :t")
+            .expression_attribute_values(":t", s("W24"))
+            .send()
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(e.1, "Query condition missed key schema element: region");
+    // A sort condition that skips the first sort attribute is refused.
+    let e = err_of(
+        q("#t = :t AND #g = :g AND slot = :s").expression_attribute_values(":s", n("1")).send().await.unwrap_err(),
+    );
+    assert_eq!(e.0, "ValidationException");
+}

@@ -12,6 +12,8 @@ use crate::catalog::{BillingMode, IndexKind, IndexMeta, KeyAttr, ProjectionType,
 pub const MAX_LSI: usize = 5;
 /// Most global secondary indexes per table.
 pub const MAX_GSI: usize = 20;
+/// Most partition (and, separately, sort) attributes of a multi-attribute GSI key.
+pub const MAX_KEY_ATTRS: usize = 4;
 /// Most NonKeyAttributes over all indexes of a table.
 pub const MAX_PROJECTED: usize = 100;
 
@@ -32,6 +34,10 @@ pub fn read<'a>(req: Obj<'a>, kind: IndexKind, c: &mut Constraints) -> Result<Ve
         IndexKind::Global => ("GlobalSecondaryIndexes", "globalSecondaryIndexes"),
     };
     let Some(list) = req.list_of_obj(member)? else { return Ok(Vec::new()) };
+    let max_keys = match kind {
+        IndexKind::Local => 2,
+        IndexKind::Global => 2 * MAX_KEY_ATTRS,
+    };
     let mut out = Vec::with_capacity(list.len());
     for (i, o) in list.iter().enumerate() {
         let p = format!("{path}.{}.member", i + 1);
@@ -56,8 +62,12 @@ pub fn read<'a>(req: Obj<'a>, kind: IndexKind, c: &mut Constraints) -> Result<Ve
         if let Some(s) = &schema {
             if s.is_empty() {
                 c.fail("'[]'", &format!("{p}.keySchema"), "Member must have length greater than or equal to 1");
-            } else if s.len() > 2 {
-                c.fail("'[...]'", &format!("{p}.keySchema"), "Member must have length less than or equal to 2");
+            } else if s.len() > max_keys {
+                c.fail(
+                    "'[...]'",
+                    &format!("{p}.keySchema"),
+                    &format!("Member must have length less than or equal to {max_keys}"),
+                );
             }
         }
         let proj = o.obj("Projection")?;
@@ -122,24 +132,47 @@ pub fn build(
                 s.name
             )));
         }
-        let hash = s.keys.iter().find(|(_, t)| *t == "HASH").map(|(n, _)| *n);
-        let range = s.keys.iter().find(|(_, t)| *t == "RANGE").map(|(n, _)| *n);
+        let hashes: Vec<&str> = s.keys.iter().filter(|(_, t)| *t == "HASH").map(|(n, _)| *n).collect();
+        let ranges: Vec<&str> = s.keys.iter().filter(|(_, t)| *t == "RANGE").map(|(n, _)| *n).collect();
+        let hash = hashes.first().copied();
+        let range = ranges.first().copied();
         if s.keys.first().map(|(_, t)| *t) != Some("HASH") {
             return Err(DynamoError::validation(format!(
                 "Invalid KeySchema: The first KeySchemaElement is not a HASH key type for index: {}",
                 s.name
             )));
         }
-        if s.keys.len() == 2 && s.keys[1].1 != "RANGE" {
-            return Err(DynamoError::validation(format!(
-                "Invalid KeySchema: The second KeySchemaElement is not a RANGE key type for index: {}",
-                s.name
-            )));
+        match s.kind {
+            IndexKind::Local => {
+                if s.keys.len() == 2 && s.keys[1].1 != "RANGE" {
+                    return Err(DynamoError::validation(format!(
+                        "Invalid KeySchema: The second KeySchemaElement is not a RANGE key type for index: {}",
+                        s.name
+                    )));
+                }
+            }
+            IndexKind::Global => {
+                // Multi-attribute keys: up to 4 partition and 4 sort attributes, the
+                // partition attributes first.
+                if hashes.len() > MAX_KEY_ATTRS || ranges.len() > MAX_KEY_ATTRS {
+                    return Err(DynamoError::validation(format!(
+                        "Invalid KeySchema: A global secondary index key may have at most {MAX_KEY_ATTRS} partition key and {MAX_KEY_ATTRS} sort key attributes; index: {}",
+                        s.name
+                    )));
+                }
+                if s.keys.iter().skip_while(|(_, t)| *t == "HASH").any(|(_, t)| *t == "HASH") {
+                    return Err(DynamoError::validation(format!(
+                        "Invalid KeySchema: HASH KeySchemaElements must come before RANGE KeySchemaElements for index: {}",
+                        s.name
+                    )));
+                }
+            }
         }
-        let (Some(hash), _) = (hash, range) else {
+        let Some(hash) = hash else {
             return Err(DynamoError::validation("Invalid KeySchema: Some index key attribute have no definition"));
         };
-        if range == Some(hash) {
+        let mut distinct = HashSet::new();
+        if !s.keys.iter().all(|(n, _)| distinct.insert(*n)) {
             return Err(DynamoError::validation(
                 "Invalid KeySchema: Both the Hash Key and the Range Key element in the KeySchema have the same name",
             ));
@@ -164,7 +197,7 @@ pub fn build(
             }
         }
         let find = |n: &str| defs.iter().find(|d| d.name == n).cloned();
-        let key_names: Vec<&str> = std::iter::once(hash).chain(range).collect();
+        let key_names: Vec<&str> = hashes.iter().chain(ranges.iter()).copied().collect();
         if key_names.iter().any(|n| find(n).is_none()) {
             return Err(DynamoError::validation(format!(
                 "One or more parameter values were invalid: Some index key attributes are not defined in AttributeDefinitions. Keys: [{}], AttributeDefinitions: [{}]",
@@ -222,12 +255,16 @@ pub fn build(
         let (Some(pk), sk) = (find(hash), range.and_then(find)) else {
             return Err(DynamoError::validation("Invalid KeySchema: Some index key attribute have no definition"));
         };
+        let extra_pk: Vec<KeyAttr> = hashes.iter().skip(1).filter_map(|n| find(n)).collect();
+        let extra_sk: Vec<KeyAttr> = ranges.iter().skip(1).filter_map(|n| find(n)).collect();
         out.push(IndexMeta {
             name: s.name.to_string(),
             kind: s.kind,
             number: 0,
             pk,
             sk,
+            extra_pk,
+            extra_sk,
             projection: s.projection,
             non_key: s.non_key.iter().flatten().map(|s| s.to_string()).collect(),
             status: "ACTIVE".into(),

@@ -72,8 +72,15 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
     let meta = engine.table(ctx, &table)?;
     let idx = read_page::resolve_index(&meta, index, consistent, select)?;
     let range = match idx {
-        None => key_range(&meta.pk, meta.sk.as_ref(), &|pk| layout::partition_prefix(meta.number, pk), &conditions)?,
-        Some(i) => key_range(&i.pk, i.sk.as_ref(), &|pk| layout::index_partition_prefix(i.number, pk), &conditions)?,
+        None => key_range(
+            &[&meta.pk],
+            &meta.sk.iter().collect::<Vec<_>>(),
+            &|pk| layout::partition_prefix(meta.number, pk[0]),
+            &conditions,
+        )?,
+        Some(i) => {
+            key_range(&i.pk_attrs(), &i.sk_attrs(), &|pk| layout::index_partition_prefix(i.number, pk), &conditions)?
+        }
     };
     if let Some(f) = &filter {
         read_page::check_filter_keys(&meta, idx, f)?;
@@ -117,38 +124,66 @@ fn mismatch() -> DynamoError {
     )
 }
 
-/// Turns the key conditions on a key schema (the table's or an index's) into the
-/// storage range of the items or entries they select.
+/// Turns the key conditions on a key schema (the table's, or an index's, whose key may
+/// have several partition and sort attributes) into the storage range they select.
+///
+/// Every partition attribute needs an equality; the sort attributes with conditions
+/// must be a leading run of the sort key, all equalities but the last. Bounds are
+/// taken on encoded-key prefixes, so they hold for item keys (which end with the sort
+/// key) and for index entries (which continue with the item's table key).
 pub(crate) fn key_range(
-    pk: &KeyAttr,
-    sk: Option<&KeyAttr>,
-    partition_prefix: &dyn Fn(&AttributeValue) -> Vec<u8>,
+    pks: &[&KeyAttr],
+    sks: &[&KeyAttr],
+    partition_prefix: &dyn Fn(&[&AttributeValue]) -> Vec<u8>,
     conditions: &[KeyCondition],
 ) -> Result<KeyRange, DynamoError> {
-    let pk_cond = conditions.iter().find(|k| k.attribute == pk.name);
-    let Some(pk_cond) = pk_cond else {
-        return Err(DynamoError::validation(format!("Query condition missed key schema element: {}", pk.name)));
-    };
-    if pk_cond.op != KeyOp::Eq {
+    let mut pk_values = Vec::with_capacity(pks.len());
+    for (i, pk) in pks.iter().enumerate() {
+        let Some(c) = conditions.iter().find(|k| k.attribute == pk.name) else {
+            return Err(DynamoError::validation(format!("Query condition missed key schema element: {}", pk.name)));
+        };
+        if c.op != KeyOp::Eq {
+            return Err(DynamoError::validation("Query key condition not supported"));
+        }
+        let v = &c.values[0];
+        if !type_matches(pk, v) {
+            return Err(mismatch());
+        }
+        crate::keys::check_key_value(pk, v, i == 0)?;
+        pk_values.push(v);
+    }
+    for c in conditions {
+        if !pks.iter().any(|p| p.name == c.attribute) && !sks.iter().any(|s| s.name == c.attribute) {
+            return Err(match sks.first() {
+                Some(sk) if !conditions.iter().any(|k| k.attribute == sk.name) => {
+                    DynamoError::validation(format!("Query condition missed key schema element: {}", sk.name))
+                }
+                _ => DynamoError::validation("Query key condition not supported"),
+            });
+        }
+    }
+    // The sort-key conditions: a leading run of the sort attributes.
+    let mut sk_conds: Vec<(&KeyAttr, &KeyCondition)> = Vec::new();
+    for sk in sks {
+        match conditions.iter().find(|k| k.attribute == sk.name) {
+            Some(c) => sk_conds.push((sk, c)),
+            None => break,
+        }
+    }
+    let used = conditions.iter().filter(|c| sks.iter().any(|s| s.name == c.attribute)).count();
+    if used != sk_conds.len() || sk_conds.iter().rev().skip(1).any(|(_, c)| c.op != KeyOp::Eq) {
         return Err(DynamoError::validation("Query key condition not supported"));
     }
-    let sk_cond = match (sk, conditions.iter().find(|k| k.attribute != pk.name)) {
-        (_, None) => None,
-        (Some(sk), Some(k)) if k.attribute == sk.name => Some((sk, k)),
-        (Some(sk), Some(_)) => {
-            return Err(DynamoError::validation(format!("Query condition missed key schema element: {}", sk.name)))
-        }
-        (None, Some(_)) => return Err(DynamoError::validation("Query key condition not supported")),
-    };
-    let pk_value = &pk_cond.values[0];
-    if !type_matches(pk, pk_value) {
-        return Err(mismatch());
-    }
-    crate::keys::check_key_value(pk, pk_value, true)?;
-    let prefix = partition_prefix(pk_value);
-    let Some((sk, k)) = sk_cond else {
+    let mut prefix = partition_prefix(&pk_values);
+    let Some(((sk, k), leading)) = sk_conds.split_last() else {
         return Ok(KeyRange::prefix(&prefix));
     };
+    for (attr, c) in leading {
+        if !type_matches(attr, &c.values[0]) {
+            return Err(mismatch());
+        }
+        encode_key_value(&c.values[0], &mut prefix);
+    }
     let at = |v: &AttributeValue| -> Result<Vec<u8>, DynamoError> {
         if !type_matches(sk, v) {
             return Err(mismatch());
@@ -157,19 +192,23 @@ pub(crate) fn key_range(
         encode_key_value(v, &mut key);
         Ok(key)
     };
+    // Every key whose sort key is exactly `v` starts with `at(v)`.
+    let after = |v: &AttributeValue| -> Result<Bound<Vec<u8>>, DynamoError> {
+        Ok(match prefix_end(&at(v)?) {
+            Bound::Excluded(e) => Bound::Included(e),
+            other => other,
+        })
+    };
     let whole_end = prefix_end(&prefix);
     Ok(match k.op {
-        KeyOp::Eq => {
-            let key = at(&k.values[0])?;
-            KeyRange { start: Bound::Included(key.clone()), end: Bound::Included(key) }
-        }
+        KeyOp::Eq => KeyRange::prefix(&at(&k.values[0])?),
         KeyOp::Lt => KeyRange { start: Bound::Included(prefix.clone()), end: Bound::Excluded(at(&k.values[0])?) },
-        KeyOp::Le => KeyRange { start: Bound::Included(prefix.clone()), end: Bound::Included(at(&k.values[0])?) },
-        KeyOp::Gt => KeyRange { start: Bound::Excluded(at(&k.values[0])?), end: whole_end },
+        KeyOp::Le => KeyRange { start: Bound::Included(prefix.clone()), end: prefix_end(&at(&k.values[0])?) },
+        KeyOp::Gt => KeyRange { start: after(&k.values[0])?, end: whole_end },
         KeyOp::Ge => KeyRange { start: Bound::Included(at(&k.values[0])?), end: whole_end },
         KeyOp::Between => {
             let (lo, hi) = (at(&k.values[0])?, at(&k.values[1])?);
-            KeyRange { start: Bound::Included(lo), end: Bound::Included(hi) }
+            KeyRange { start: Bound::Included(lo), end: prefix_end(&hi) }
         }
         KeyOp::BeginsWith => {
             let bytes: &[u8] = match (&k.values[0], sk.ty) {
