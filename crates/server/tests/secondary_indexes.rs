@@ -839,3 +839,150 @@ async fn multi_attribute_gsi_keys() {
     );
     assert_eq!(e.0, "ValidationException");
 }
+
+/// Single-table design: several entity types share one table and one GSI whose
+/// generic key attributes (GSI1PK / GSI1SK) are overloaded with different meanings.
+#[tokio::test]
+async fn single_table_design_with_overloaded_gsi_keys() {
+    let srv = Server::start();
+    let c = srv.client();
+    c.create_table()
+        .table_name("app")
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(def("PK", ScalarAttributeType::S))
+        .attribute_definitions(def("SK", ScalarAttributeType::S))
+        .attribute_definitions(def("GSI1PK", ScalarAttributeType::S))
+        .attribute_definitions(def("GSI1SK", ScalarAttributeType::S))
+        .key_schema(key("PK", KeyType::Hash))
+        .key_schema(key("SK", KeyType::Range))
+        .global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name("GSI1")
+                .key_schema(key("GSI1PK", KeyType::Hash))
+                .key_schema(key("GSI1SK", KeyType::Range))
+                .projection(proj(ProjectionType::All, &[]))
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let rows: Vec<Vec<(&str, &str)>> = vec![
+        vec![("PK", "USER#1"), ("SK", "PROFILE"), ("GSI1PK", "EMAIL#a@x.io"), ("GSI1SK", "USER#1")],
+        vec![("PK", "USER#1"), ("SK", "ORDER#2026-01"), ("GSI1PK", "STATUS#OPEN"), ("GSI1SK", "2026-01#ORDER#1")],
+        vec![("PK", "USER#2"), ("SK", "ORDER#2026-02"), ("GSI1PK", "STATUS#OPEN"), ("GSI1SK", "2026-02#ORDER#2")],
+        vec![("PK", "USER#2"), ("SK", "ORDER#2026-03"), ("GSI1PK", "STATUS#SHIPPED"), ("GSI1SK", "2026-03#ORDER#3")],
+        vec![("PK", "USER#2"), ("SK", "PROFILE")],
+    ];
+    for row in rows {
+        let mut b = c.put_item().table_name("app");
+        for (k, v) in row {
+            b = b.item(k, s(v));
+        }
+        b.send().await.unwrap();
+    }
+    let g = |pk: &str| {
+        c.query()
+            .table_name("app")
+            .index_name("GSI1")
+            .key_condition_expression("GSI1PK = :p")
+            .expression_attribute_values(":p", s(pk))
+    };
+    let open = g("STATUS#OPEN").send().await.unwrap().items.unwrap();
+    let order_sks: Vec<&str> = open.iter().map(|i| i["SK"].as_s().unwrap().as_str()).collect();
+    assert_eq!(order_sks, vec!["ORDER#2026-01", "ORDER#2026-02"], "sorted by GSI1SK");
+    let by_email = g("EMAIL#a@x.io").send().await.unwrap().items.unwrap();
+    assert_eq!(by_email[0]["PK"], s("USER#1"));
+    let shipped = g("STATUS#SHIPPED")
+        .key_condition_expression("GSI1PK = :p AND begins_with(GSI1SK, :m)")
+        .expression_attribute_values(":m", s("2026-03"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(shipped.count, 1);
+    let all = scan_all(&c, "app", Some("GSI1")).await;
+    assert_eq!(all.len(), 4, "the profile without GSI keys is not in the index");
+}
+
+/// UpdateTable's index-change errors.
+#[tokio::test]
+async fn online_index_change_errors() {
+    let srv = Server::start();
+    let c = srv.client();
+    create(&c, "changes").await;
+    let create_action = |name: &str| {
+        GlobalSecondaryIndexUpdate::builder()
+            .create(
+                aws_sdk_dynamodb::types::CreateGlobalSecondaryIndexAction::builder()
+                    .index_name(name)
+                    .key_schema(key("tag", KeyType::Hash))
+                    .projection(proj(ProjectionType::KeysOnly, &[]))
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+    };
+    let e = err_of(
+        c.update_table()
+            .table_name("changes")
+            .global_secondary_index_updates(create_action("by_owner"))
+            .send()
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(
+        e,
+        (
+            "ValidationException".into(),
+            "One or more parameter values were invalid: Index with name: by_owner already exists".into()
+        )
+    );
+    let e = err_of(
+        c.update_table()
+            .table_name("changes")
+            .global_secondary_index_updates(create_action("one"))
+            .global_secondary_index_updates(create_action("two"))
+            .send()
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(e.0, "LimitExceededException");
+    let e = err_of(
+        c.update_table()
+            .table_name("changes")
+            .global_secondary_index_updates(
+                GlobalSecondaryIndexUpdate::builder()
+                    .delete(
+                        aws_sdk_dynamodb::types::DeleteGlobalSecondaryIndexAction::builder()
+                            .index_name("nope")
+                            .build()
+                            .unwrap(),
+                    )
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(e.0, "ResourceNotFoundException");
+    let e = err_of(
+        c.update_table()
+            .table_name("changes")
+            .global_secondary_index_updates(
+                GlobalSecondaryIndexUpdate::builder()
+                    .create(
+                        aws_sdk_dynamodb::types::CreateGlobalSecondaryIndexAction::builder()
+                            .index_name("by_undefined")
+                            .key_schema(key("undefined_attr", KeyType::Hash))
+                            .projection(proj(ProjectionType::All, &[]))
+                            .build()
+                            .unwrap(),
+                    )
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap_err(),
+    );
+    assert!(e.1.starts_with("One or more parameter values were invalid: Some index key attributes are not defined in AttributeDefinitions."), "{}", e.1);
+}
