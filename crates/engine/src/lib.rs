@@ -7,6 +7,7 @@
 
 pub mod capacity;
 pub mod catalog;
+pub mod idempotency;
 pub mod indexes;
 pub mod item_collections;
 pub mod item_locks;
@@ -74,6 +75,7 @@ pub struct Engine {
     locks: ItemLocks,
     config: EngineConfig,
     propagator: Option<Arc<propagation::Propagator>>,
+    tokens: idempotency::Tokens,
 }
 
 /// Maps a storage failure to the client-facing error (details stay in the log).
@@ -107,7 +109,14 @@ impl Engine {
             Some(d) => Some(propagation::Propagator::start(d, store.clone(), catalog.clone()).map_err(internal)?),
             None => None,
         };
-        Ok(Engine { store, catalog, locks: ItemLocks::new(), config, propagator })
+        Ok(Engine {
+            store,
+            catalog,
+            locks: ItemLocks::new(),
+            config,
+            propagator,
+            tokens: idempotency::Tokens::default(),
+        })
     }
 
     /// Executes one operation on a parsed request body.
@@ -134,6 +143,8 @@ impl Engine {
             Operation::BatchGetItem => ops::batch_get_item::execute(self, ctx, req),
             Operation::Query => ops::query::execute(self, ctx, req),
             Operation::Scan => ops::scan::execute(self, ctx, req),
+            Operation::TransactWriteItems => ops::transact_write_items::execute(self, ctx, req),
+            Operation::TransactGetItems => ops::transact_get_items::execute(self, ctx, req),
         }
     }
 
@@ -151,11 +162,14 @@ impl Engine {
             | Operation::DescribeLimits
             | Operation::BatchGetItem
             | Operation::Query
-            | Operation::Scan => false,
+            | Operation::Scan
+            | Operation::TransactGetItems => false,
             Operation::CreateTable | Operation::DeleteTable | Operation::UpdateTable => true,
-            Operation::PutItem | Operation::DeleteItem | Operation::UpdateItem | Operation::BatchWriteItem => {
-                self.store.commit_waits()
-            }
+            Operation::PutItem
+            | Operation::DeleteItem
+            | Operation::UpdateItem
+            | Operation::BatchWriteItem
+            | Operation::TransactWriteItems => self.store.commit_waits(),
         }
     }
 
@@ -223,6 +237,22 @@ impl Engine {
                 Err(e) => return Err(internal(e)),
             }
         }
+    }
+
+    /// Locks several items' stripes for a transaction (in a deadlock-free order).
+    pub(crate) fn lock_items(&self, keys: &[&[u8]]) -> Vec<parking_lot::MutexGuard<'_, ()>> {
+        self.locks.lock_many(keys)
+    }
+
+    /// Runs a request under a ClientRequestToken (see [`idempotency`]).
+    pub(crate) fn idempotent(
+        &self,
+        ctx: &RequestContext,
+        token: &str,
+        fingerprint: String,
+        run: impl FnOnce() -> Result<Value, DynamoError>,
+    ) -> Result<Value, DynamoError> {
+        self.tokens.run(&format!("{}\u{0}{}\u{0}{token}", ctx.account, ctx.region), fingerprint, run)
     }
 
     /// The limits and modes of item writes.

@@ -42,6 +42,8 @@ operations!(
     BatchGetItem,
     Query,
     Scan,
+    TransactWriteItems,
+    TransactGetItems,
 );
 
 impl Operation {
@@ -53,7 +55,14 @@ impl Operation {
 
     /// Whether the operation writes items (for capacity and durability accounting).
     pub fn is_item_write(self) -> bool {
-        matches!(self, Operation::PutItem | Operation::DeleteItem | Operation::UpdateItem | Operation::BatchWriteItem)
+        matches!(
+            self,
+            Operation::PutItem
+                | Operation::DeleteItem
+                | Operation::UpdateItem
+                | Operation::BatchWriteItem
+                | Operation::TransactWriteItems
+        )
     }
 }
 

@@ -1,0 +1,313 @@
+//! TransactWriteItems: up to 100 Put, Update, Delete and ConditionCheck actions over
+//! one or more tables, all-or-nothing. The items' stripe locks are taken in one global
+//! order (no deadlock), every condition is evaluated against one snapshot, and all
+//! writes — items, index entries, counters — commit in one storage transaction.
+//! A failed condition cancels the whole transaction with one reason per action.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+use stator_expr::{Condition, ExprKind, Update};
+use stator_protocol::{CancellationReason, Constraints, DynamoError, Obj};
+use stator_types::size::{item_size, MAX_ITEM_SIZE};
+use stator_types::Item;
+
+use super::item_write;
+use crate::capacity::{consumed_with_indexes, write_units, ReturnCapacity};
+use crate::catalog::TableMeta;
+use crate::request::{self, expr_err, TableRef};
+use crate::{keys, Engine, Outcome, RequestContext};
+
+/// Most actions in one transaction.
+pub const MAX_ACTIONS: usize = 100;
+/// Largest transaction, in item bytes.
+pub const MAX_TRANSACTION_BYTES: usize = 4 * 1024 * 1024;
+
+enum Kind {
+    Check,
+    Put(Item),
+    Delete,
+    Update(Option<Update>),
+}
+
+struct Action {
+    table: TableRef,
+    kind: Kind,
+    key_item: Item,
+    condition: Option<Condition>,
+    return_old: bool,
+}
+
+fn parse_action(i: usize, a: Obj) -> Result<Action, DynamoError> {
+    let members = [("ConditionCheck", "conditionCheck"), ("Put", "put"), ("Delete", "delete"), ("Update", "update")];
+    let present: Vec<(&str, &str, Obj)> = members
+        .iter()
+        .filter_map(|(m, p)| a.obj(m).transpose().map(|o| o.map(|o| (*m, *p, o))))
+        .collect::<Result<_, _>>()?;
+    let [(member, path, o)] = present.as_slice() else {
+        return Err(DynamoError::validation("TransactItems can only contain one of Check, Put, Update or Delete"));
+    };
+    let base = format!("transactItems.{}.member.{path}", i + 1);
+    let mut c = Constraints::new();
+    let table = request::table_name(*o, "TableName", &format!("{base}.tableName"), &mut c)?;
+    let cond_text = o.str("ConditionExpression")?;
+    let update_text = o.str("UpdateExpression")?;
+    let rv = o.str("ReturnValuesOnConditionCheckFailure")?;
+    c.one_of(rv, &format!("{base}.returnValuesOnConditionCheckFailure"), &["ALL_OLD", "NONE"]);
+    let key_member = if *member == "Put" { "Item" } else { "Key" };
+    let raw = o.get(key_member);
+    c.require(&raw, &format!("{base}.{}", if *member == "Put" { "item" } else { "key" }));
+    match *member {
+        "ConditionCheck" => c.require(&cond_text, &format!("{base}.conditionExpression")),
+        "Update" => c.require(&update_text, &format!("{base}.updateExpression")),
+        _ => {}
+    }
+    c.finish()?;
+    let params = request::expr_params(*o, cond_text.is_some() || update_text.is_some())?;
+    let mut resolver = params.resolver()?;
+    let update = match update_text {
+        Some(t) => Some(stator_expr::parse_update(t, &mut resolver).map_err(expr_err)?),
+        None => None,
+    };
+    let condition = match cond_text {
+        Some(t) => Some(stator_expr::parse_condition(t, ExprKind::Condition, &mut resolver).map_err(expr_err)?),
+        None => None,
+    };
+    resolver.check_all_used().map_err(expr_err)?;
+    let item = o.item(key_member)?.unwrap_or_default();
+    let table = table.ok_or_else(|| DynamoError::Internal("required member checked above".into()))?;
+    let kind = match *member {
+        "ConditionCheck" => Kind::Check,
+        "Put" => Kind::Put(item.clone()),
+        "Delete" => Kind::Delete,
+        _ => Kind::Update(update),
+    };
+    Ok(Action { table, kind, key_item: item, condition, return_old: rv == Some("ALL_OLD") })
+}
+
+/// Write units of one action: its index, the table's units, and each index's units.
+type ActionUnits = (usize, f64, Vec<(String, f64)>);
+
+fn request_fingerprint(req: Obj) -> String {
+    let mut m = req.0.clone();
+    m.remove("ClientRequestToken");
+    serde_json::to_string(&m).unwrap_or_default()
+}
+
+pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value, DynamoError> {
+    let mut c = Constraints::new();
+    let items = req.list_of_obj("TransactItems")?;
+    c.require(&items, "transactItems");
+    if let Some(l) = &items {
+        if l.is_empty() {
+            c.fail("'[]'", "transactItems", "Member must have length greater than or equal to 1");
+        } else if l.len() > MAX_ACTIONS {
+            c.fail("'[...]'", "transactItems", "Member must have length less than or equal to 100");
+        }
+    }
+    let token = req.str("ClientRequestToken")?;
+    c.length(token, "clientRequestToken", 1, 36);
+    let cap = request::return_consumed_capacity(req, &mut c)?;
+    request::return_item_collection_metrics(req, &mut c)?;
+    c.finish()?;
+    let actions: Vec<Action> =
+        items.unwrap_or_default().into_iter().enumerate().map(|(i, a)| parse_action(i, a)).collect::<Result<_, _>>()?;
+
+    let run = || run_transaction(engine, ctx, &actions, cap);
+    match token {
+        None => run(),
+        Some(t) => engine.idempotent(ctx, t, request_fingerprint(req), run),
+    }
+}
+
+fn run_transaction(
+    engine: &Engine,
+    ctx: &RequestContext,
+    actions: &[Action],
+    cap: ReturnCapacity,
+) -> Result<Value, DynamoError> {
+    for _ in 0..100_000 {
+        match attempt(engine, ctx, actions, cap) {
+            Err(DynamoError::Internal(m)) if m == crate::STALE_SCHEMA => std::thread::yield_now(),
+            r => return r,
+        }
+    }
+    Err(DynamoError::Internal("table schema kept changing".into()))
+}
+
+fn attempt(
+    engine: &Engine,
+    ctx: &RequestContext,
+    actions: &[Action],
+    cap: ReturnCapacity,
+) -> Result<Value, DynamoError> {
+    // Resolve tables and keys; no two actions on one item.
+    let mut metas: Vec<Arc<TableMeta>> = Vec::with_capacity(actions.len());
+    let mut keys_out: Vec<Vec<u8>> = Vec::with_capacity(actions.len());
+    let mut seen = HashSet::new();
+    let mut total = 0usize;
+    for a in actions {
+        let meta = engine.table(ctx, &a.table)?;
+        let key = match &a.kind {
+            Kind::Put(item) => {
+                let k = keys::key_of_item(&meta, item)?;
+                if item_size(item) > MAX_ITEM_SIZE {
+                    return Err(DynamoError::validation("Item size has exceeded the maximum allowed size"));
+                }
+                crate::indexes::check_item(&meta, item)?;
+                total += item_size(item);
+                k
+            }
+            _ => keys::key_of_key(&meta, &a.key_item)?,
+        };
+        if let Kind::Update(Some(u)) = &a.kind {
+            for p in u.touched_paths() {
+                if let Some(top) = p.top().filter(|t| meta.is_key(t)) {
+                    return Err(DynamoError::validation(format!(
+                        "One or more parameter values were invalid: Cannot update attribute {top}. This attribute is part of the key"
+                    )));
+                }
+            }
+        }
+        if !seen.insert(key.clone()) {
+            return Err(DynamoError::validation("Transaction request cannot include multiple operations on one item"));
+        }
+        metas.push(meta);
+        keys_out.push(key);
+    }
+    if total > MAX_TRANSACTION_BYTES {
+        return Err(DynamoError::validation("Transaction request size has exceeded the maximum allowed size of 4 MB"));
+    }
+
+    let key_refs: Vec<&[u8]> = keys_out.iter().map(Vec::as_slice).collect();
+    let limits = engine.write_limits();
+    let (units, commit) = {
+        let _guards = engine.lock_items(&key_refs);
+        engine.with_retry(|txn| {
+            // Conditions first, all against the same snapshot.
+            let mut olds = Vec::with_capacity(actions.len());
+            let mut reasons = Vec::with_capacity(actions.len());
+            let mut failed = false;
+            for ((a, meta), key) in actions.iter().zip(&metas).zip(&keys_out) {
+                item_write::ensure_live(txn, meta)?;
+                let old = item_write::load(txn, key)?;
+                let empty = Item::new();
+                let ok = match &a.condition {
+                    Some(c) => c.eval(old.as_ref().unwrap_or(&empty)).map_err(expr_err)?,
+                    None => true,
+                };
+                reasons.push(if ok {
+                    none_reason()
+                } else {
+                    failed = true;
+                    CancellationReason {
+                        code: "ConditionalCheckFailed".into(),
+                        message: Some("The conditional request failed".into()),
+                        item: if a.return_old { old.clone() } else { None },
+                    }
+                });
+                olds.push(old);
+            }
+            if failed {
+                return Err(cancelled(reasons));
+            }
+            // Then every write, in one storage transaction.
+            let mut units: Vec<ActionUnits> = Vec::new();
+            for (i, ((a, meta), key)) in actions.iter().zip(&metas).zip(&keys_out).enumerate() {
+                let old = olds[i].as_ref();
+                let new: Option<Item> = match &a.kind {
+                    Kind::Check => {
+                        units.push((i, 2.0 * write_units(old.map(item_size).unwrap_or(0)), Vec::new()));
+                        continue;
+                    }
+                    Kind::Put(item) => Some(item.clone()),
+                    Kind::Delete => None,
+                    Kind::Update(u) => {
+                        let mut n = old.cloned().unwrap_or_else(|| a.key_item.clone());
+                        if let Some(u) = u {
+                            if let Err(e) = u.apply(&mut n) {
+                                return Err(validation_reason(actions.len(), i, e.0));
+                            }
+                        }
+                        if item_size(&n) > MAX_ITEM_SIZE {
+                            return Err(validation_reason(
+                                actions.len(),
+                                i,
+                                "Item size to update has exceeded the maximum allowed size".into(),
+                            ));
+                        }
+                        if let Err(DynamoError::Validation(m)) = crate::indexes::check_item(meta, &n) {
+                            return Err(validation_reason(actions.len(), i, m));
+                        }
+                        Some(n)
+                    }
+                };
+                if old.is_none() && new.is_none() {
+                    units.push((i, 2.0, Vec::new()));
+                    continue;
+                }
+                let stored = match item_write::store(txn, meta, key, old, new.as_ref(), &limits) {
+                    Ok(s) => s,
+                    Err(DynamoError::ItemCollectionSizeLimitExceeded(m)) => {
+                        let mut r: Vec<CancellationReason> = (0..actions.len()).map(|_| none_reason()).collect();
+                        r[i] = CancellationReason {
+                            code: "ItemCollectionSizeLimitExceeded".into(),
+                            message: Some(m),
+                            item: None,
+                        };
+                        return Err(cancelled(r));
+                    }
+                    Err(e) => return Err(e),
+                };
+                let billed = old.map(item_size).unwrap_or(0).max(new.as_ref().map(item_size).unwrap_or(0));
+                let idx: Vec<(String, f64)> = stored.index_units.into_iter().map(|(n, u)| (n, 2.0 * u)).collect();
+                units.push((i, 2.0 * write_units(billed), idx));
+            }
+            Ok(Outcome::Write(units))
+        })?
+    };
+    if let Some(c) = commit {
+        c.wait_durable().map_err(crate::internal)?;
+    }
+    let mut out = Map::new();
+    if cap != ReturnCapacity::None {
+        // One entry per table, in first-use order.
+        let mut per_table: Vec<ActionUnits> = Vec::new();
+        for (i, u, idx) in units {
+            match per_table.iter_mut().find(|(j, _, _)| metas[*j].number == metas[i].number) {
+                Some(e) => {
+                    e.1 += u;
+                    e.2.extend(idx);
+                }
+                None => per_table.push((i, u, idx)),
+            }
+        }
+        let list: Vec<Value> =
+            per_table.iter().filter_map(|(i, u, idx)| consumed_with_indexes(&metas[*i], *u, idx, cap)).collect();
+        out.insert("ConsumedCapacity".into(), Value::Array(list));
+    }
+    Ok(Value::Object(out))
+}
+
+fn none_reason() -> CancellationReason {
+    CancellationReason { code: "None".into(), message: None, item: None }
+}
+
+fn validation_reason(n: usize, i: usize, message: String) -> DynamoError {
+    let mut r: Vec<CancellationReason> = (0..n).map(|_| none_reason()).collect();
+    r[i] = CancellationReason { code: "ValidationError".into(), message: Some(message), item: None };
+    cancelled(r)
+}
+
+/// TransactionCanceledException with DynamoDB's message listing the reason codes.
+pub(crate) fn cancelled(reasons: Vec<CancellationReason>) -> DynamoError {
+    let codes: Vec<&str> = reasons.iter().map(|r| r.code.as_str()).collect();
+    DynamoError::TransactionCanceled {
+        message: format!(
+            "Transaction cancelled, please refer cancellation reasons for specific reasons [{}]",
+            codes.join(", ")
+        ),
+        reasons,
+    }
+}

@@ -1,0 +1,291 @@
+//! TransactWriteItems and TransactGetItems through the AWS SDK: every action type,
+//! cancellation reasons, idempotency tokens, snapshot reads, and a bank invariant
+//! under contention.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{
+    ConditionCheck, Delete, Get, Put, ReturnConsumedCapacity, ReturnValuesOnConditionCheckFailure, TransactGetItem,
+    TransactWriteItem, Update,
+};
+use aws_sdk_dynamodb::Client;
+use common::{create_table, err_of, n, s, Server};
+
+fn put(table: &str, pk: &str, v: i64) -> TransactWriteItem {
+    TransactWriteItem::builder()
+        .put(Put::builder().table_name(table).item("pk", s(pk)).item("v", n(&v.to_string())).build().unwrap())
+        .build()
+}
+
+fn add(table: &str, pk: &str, delta: i64, min: Option<i64>) -> TransactWriteItem {
+    let mut u = Update::builder()
+        .table_name(table)
+        .key("pk", s(pk))
+        .update_expression("SET v = v + :d")
+        .expression_attribute_values(":d", n(&delta.to_string()));
+    if let Some(m) = min {
+        u = u.condition_expression("v >= :m").expression_attribute_values(":m", n(&m.to_string()));
+    }
+    TransactWriteItem::builder().update(u.build().unwrap()).build()
+}
+
+async fn value(c: &Client, table: &str, pk: &str) -> Option<String> {
+    let r = c.get_item().table_name(table).key("pk", s(pk)).consistent_read(true).send().await.unwrap();
+    r.item.map(|i| i["v"].as_n().unwrap().clone())
+}
+
+#[tokio::test]
+async fn all_action_types_commit_together() {
+    let srv = Server::start();
+    let c = srv.client();
+    create_table(&c, "tx-a", false).await;
+    create_table(&c, "tx-b", false).await;
+    c.put_item().table_name("tx-a").item("pk", s("stock")).item("v", n("5")).send().await.unwrap();
+    c.put_item().table_name("tx-b").item("pk", s("old")).item("v", n("1")).send().await.unwrap();
+    let r = c
+        .transact_write_items()
+        .transact_items(add("tx-a", "stock", -1, Some(1)))
+        .transact_items(put("tx-b", "order-1", 1))
+        .transact_items(
+            TransactWriteItem::builder()
+                .delete(Delete::builder().table_name("tx-b").key("pk", s("old")).build().unwrap())
+                .build(),
+        )
+        .transact_items(
+            TransactWriteItem::builder()
+                .condition_check(
+                    ConditionCheck::builder()
+                        .table_name("tx-a")
+                        .key("pk", s("stock"))
+                        .condition_expression("attribute_exists(pk)")
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .return_consumed_capacity(ReturnConsumedCapacity::Total)
+        .send()
+        .await;
+    // ConditionCheck and Update on the same item are two operations on one item.
+    let e = err_of(r.unwrap_err());
+    assert_eq!(
+        e,
+        ("ValidationException".into(), "Transaction request cannot include multiple operations on one item".into())
+    );
+    let r = c
+        .transact_write_items()
+        .transact_items(add("tx-a", "stock", -1, Some(1)))
+        .transact_items(put("tx-b", "order-1", 1))
+        .transact_items(
+            TransactWriteItem::builder()
+                .delete(Delete::builder().table_name("tx-b").key("pk", s("old")).build().unwrap())
+                .build(),
+        )
+        .transact_items(
+            TransactWriteItem::builder()
+                .condition_check(
+                    ConditionCheck::builder()
+                        .table_name("tx-a")
+                        .key("pk", s("other"))
+                        .condition_expression("attribute_not_exists(pk)")
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .return_consumed_capacity(ReturnConsumedCapacity::Total)
+        .send()
+        .await
+        .unwrap();
+    let caps = r.consumed_capacity.unwrap();
+    let total: f64 = caps.iter().map(|c| c.capacity_units.unwrap()).sum();
+    assert_eq!(total, 8.0, "transactional writes cost twice: 4 actions × 2 units");
+    assert_eq!(value(&c, "tx-a", "stock").await.as_deref(), Some("4"));
+    assert_eq!(value(&c, "tx-b", "order-1").await.as_deref(), Some("1"));
+    assert_eq!(value(&c, "tx-b", "old").await, None);
+}
+
+#[tokio::test]
+async fn failed_conditions_cancel_everything() {
+    let srv = Server::start();
+    let c = srv.client();
+    create_table(&c, "tx-c", false).await;
+    c.put_item().table_name("tx-c").item("pk", s("acct")).item("v", n("3")).send().await.unwrap();
+    let failing = TransactWriteItem::builder()
+        .update(
+            Update::builder()
+                .table_name("tx-c")
+                .key("pk", s("acct"))
+                .update_expression("SET v = v - :d")
+                .condition_expression("v >= :d")
+                .expression_attribute_values(":d", n("10"))
+                .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+                .build()
+                .unwrap(),
+        )
+        .build();
+    let e = c
+        .transact_write_items()
+        .transact_items(put("tx-c", "new", 1))
+        .transact_items(failing)
+        .send()
+        .await
+        .unwrap_err();
+    match e.into_service_error() {
+        TransactWriteItemsError::TransactionCanceledException(x) => {
+            assert_eq!(
+                x.message(),
+                Some("Transaction cancelled, please refer cancellation reasons for specific reasons [None, ConditionalCheckFailed]")
+            );
+            let reasons = x.cancellation_reasons();
+            assert_eq!(reasons.len(), 2);
+            assert_eq!(reasons[0].code(), Some("None"));
+            assert_eq!(reasons[1].code(), Some("ConditionalCheckFailed"));
+            assert_eq!(reasons[1].item().unwrap()["v"], n("3"));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(value(&c, "tx-c", "new").await, None, "nothing of a cancelled transaction is applied");
+    assert_eq!(value(&c, "tx-c", "acct").await.as_deref(), Some("3"));
+    let e = err_of(c.transact_write_items().send().await.unwrap_err());
+    assert_eq!(e.0, "ValidationException");
+}
+
+#[tokio::test]
+async fn client_request_tokens_are_idempotent() {
+    let srv = Server::start();
+    let c = srv.client();
+    create_table(&c, "tx-i", false).await;
+    c.put_item().table_name("tx-i").item("pk", s("ctr")).item("v", n("0")).send().await.unwrap();
+    for _ in 0..3 {
+        c.transact_write_items()
+            .transact_items(add("tx-i", "ctr", 1, None))
+            .client_request_token("token-1")
+            .send()
+            .await
+            .unwrap();
+    }
+    assert_eq!(value(&c, "tx-i", "ctr").await.as_deref(), Some("1"), "a repeated token does not apply again");
+    let e = err_of(
+        c.transact_write_items()
+            .transact_items(add("tx-i", "ctr", 2, None))
+            .client_request_token("token-1")
+            .send()
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(e.0, "IdempotentParameterMismatchException");
+}
+
+#[tokio::test]
+async fn transact_get_reads_one_snapshot() {
+    let srv = Server::start();
+    let c = srv.client();
+    create_table(&c, "tx-g", false).await;
+    c.put_item().table_name("tx-g").item("pk", s("a")).item("v", n("1")).item("w", s("x")).send().await.unwrap();
+    let r = c
+        .transact_get_items()
+        .transact_items(
+            TransactGetItem::builder()
+                .get(Get::builder().table_name("tx-g").key("pk", s("a")).projection_expression("v").build().unwrap())
+                .build(),
+        )
+        .transact_items(
+            TransactGetItem::builder()
+                .get(Get::builder().table_name("tx-g").key("pk", s("missing")).build().unwrap())
+                .build(),
+        )
+        .return_consumed_capacity(ReturnConsumedCapacity::Total)
+        .send()
+        .await
+        .unwrap();
+    let resp = r.responses.unwrap();
+    assert_eq!(resp[0].item.as_ref().unwrap().len(), 1);
+    assert!(resp[1].item.is_none());
+    assert_eq!(r.consumed_capacity.unwrap()[0].capacity_units, Some(4.0), "2 reads × 2 units");
+}
+
+/// Bank invariant: 50 accounts of 100, 8 clients run random conditional transfers
+/// while another audits all balances with TransactGetItems; every audit and the end
+/// state sum to 5000, and every acknowledged transfer is applied exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn bank_transfers_keep_the_total() {
+    let srv = Server::start();
+    let c = srv.client();
+    create_table(&c, "bank", false).await;
+    for i in 0..50 {
+        c.put_item().table_name("bank").item("pk", s(&format!("acct{i}"))).item("v", n("100")).send().await.unwrap();
+    }
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut workers = Vec::new();
+    for w in 0..8u64 {
+        let c = srv.client();
+        workers.push(tokio::spawn(async move {
+            let (mut ok, mut cancelled) = (0u32, 0u32);
+            let mut seed = w * 7919 + 1;
+            for _ in 0..150 {
+                seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                let from = (seed >> 33) % 50;
+                let to = (from + 1 + (seed >> 20) % 49) % 50;
+                let amount = 1 + (seed >> 40) % 30;
+                let r = c
+                    .transact_write_items()
+                    .transact_items(add("bank", &format!("acct{from}"), -(amount as i64), Some(amount as i64)))
+                    .transact_items(add("bank", &format!("acct{to}"), amount as i64, None))
+                    .send()
+                    .await;
+                match r {
+                    Ok(_) => ok += 1,
+                    Err(e) => match e.into_service_error() {
+                        TransactWriteItemsError::TransactionCanceledException(_) => cancelled += 1,
+                        other => panic!("{other:?}"),
+                    },
+                }
+            }
+            (ok, cancelled)
+        }));
+    }
+    let auditor = {
+        let c = srv.client();
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            let mut audits = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) && audits < 500 {
+                let mut b = c.transact_get_items();
+                for i in 0..50 {
+                    b = b.transact_items(
+                        TransactGetItem::builder()
+                            .get(Get::builder().table_name("bank").key("pk", s(&format!("acct{i}"))).build().unwrap())
+                            .build(),
+                    );
+                }
+                let r = b.send().await.unwrap();
+                let total: i64 = r
+                    .responses
+                    .unwrap()
+                    .iter()
+                    .map(|x| x.item.as_ref().unwrap()["v"].as_n().unwrap().parse::<i64>().unwrap())
+                    .sum();
+                assert_eq!(total, 5000, "audit {audits}");
+                audits += 1;
+            }
+            audits
+        })
+    };
+    let mut ok = 0;
+    for w in workers {
+        ok += w.await.unwrap().0;
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let audits = auditor.await.unwrap();
+    assert!(audits > 0);
+    let mut total = 0i64;
+    for i in 0..50 {
+        total += value(&c, "bank", &format!("acct{i}")).await.unwrap().parse::<i64>().unwrap();
+    }
+    assert_eq!(total, 5000);
+    assert!(ok > 0);
+}
