@@ -3,6 +3,8 @@
 //! validation over and over. Different items almost always map to different stripes;
 //! there is no lock around the store.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use parking_lot::{Mutex, MutexGuard};
 
 const STRIPES: usize = 4096;
@@ -10,6 +12,9 @@ const STRIPES: usize = 4096;
 /// The lock table.
 pub struct ItemLocks {
     stripes: Vec<Mutex<()>>,
+    /// Set while a transaction holds the stripe: DynamoDB fails (rather than queues)
+    /// a write that meets a transaction in progress.
+    in_transaction: Vec<AtomicBool>,
 }
 
 impl Default for ItemLocks {
@@ -21,7 +26,10 @@ impl Default for ItemLocks {
 impl ItemLocks {
     /// A lock table.
     pub fn new() -> Self {
-        ItemLocks { stripes: (0..STRIPES).map(|_| Mutex::new(())).collect() }
+        ItemLocks {
+            stripes: (0..STRIPES).map(|_| Mutex::new(())).collect(),
+            in_transaction: (0..STRIPES).map(|_| AtomicBool::new(false)).collect(),
+        }
     }
 
     fn stripe(key: &[u8]) -> usize {
@@ -39,13 +47,43 @@ impl ItemLocks {
         self.stripes[Self::stripe(key)].lock()
     }
 
-    /// Locks the stripes of several keys (a transaction's items) in ascending stripe
-    /// order, each once: every multi-lock takes them in the same order, so two
-    /// transactions can never deadlock.
-    pub fn lock_many(&self, keys: &[&[u8]]) -> Vec<MutexGuard<'_, ()>> {
+    /// Whether a transaction in progress holds the stripe of `key`.
+    pub fn in_transaction(&self, key: &[u8]) -> bool {
+        self.in_transaction[Self::stripe(key)].load(Ordering::Acquire)
+    }
+
+    /// Locks the stripes of a transaction's items in ascending stripe order, each once
+    /// (so two transactions never deadlock), and marks them as held by a transaction
+    /// until the returned guard drops. Returns the positions (in `keys`) of the items
+    /// that another transaction holds instead, without locking anything.
+    pub fn lock_transaction(&self, keys: &[&[u8]]) -> Result<TransactionGuard<'_>, Vec<usize>> {
+        let busy: Vec<usize> =
+            keys.iter().enumerate().filter(|(_, k)| self.in_transaction(k)).map(|(i, _)| i).collect();
+        if !busy.is_empty() {
+            return Err(busy);
+        }
         let mut stripes: Vec<usize> = keys.iter().map(|k| Self::stripe(k)).collect();
         stripes.sort_unstable();
         stripes.dedup();
-        stripes.into_iter().map(|i| self.stripes[i].lock()).collect()
+        let guards: Vec<MutexGuard<'_, ()>> = stripes.iter().map(|&i| self.stripes[i].lock()).collect();
+        for &i in &stripes {
+            self.in_transaction[i].store(true, Ordering::Release);
+        }
+        Ok(TransactionGuard { locks: self, stripes, _guards: guards })
+    }
+}
+
+/// The stripes a transaction holds; clears their marks before unlocking them.
+pub struct TransactionGuard<'a> {
+    locks: &'a ItemLocks,
+    stripes: Vec<usize>,
+    _guards: Vec<MutexGuard<'a, ()>>,
+}
+
+impl Drop for TransactionGuard<'_> {
+    fn drop(&mut self) {
+        for &i in &self.stripes {
+            self.locks.in_transaction[i].store(false, Ordering::Release);
+        }
     }
 }

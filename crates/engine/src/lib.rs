@@ -239,9 +239,14 @@ impl Engine {
         }
     }
 
-    /// Locks several items' stripes for a transaction (in a deadlock-free order).
-    pub(crate) fn lock_items(&self, keys: &[&[u8]]) -> Vec<parking_lot::MutexGuard<'_, ()>> {
-        self.locks.lock_many(keys)
+    /// Locks a transaction's items (see [`ItemLocks::lock_transaction`]).
+    pub(crate) fn lock_transaction(&self, keys: &[&[u8]]) -> Result<item_locks::TransactionGuard<'_>, Vec<usize>> {
+        self.locks.lock_transaction(keys)
+    }
+
+    /// Whether a transaction in progress holds the item at `key`.
+    pub(crate) fn item_in_transaction(&self, key: &[u8]) -> bool {
+        self.locks.in_transaction(key)
     }
 
     /// Runs a request under a ClientRequestToken (see [`idempotency`]).
@@ -276,6 +281,10 @@ impl Engine {
         storage_key: &[u8],
         f: impl FnMut(&mut dyn stator_storage::Transaction) -> Result<Outcome<(T, ops::Stored)>, DynamoError>,
     ) -> Result<((T, ops::Stored), Option<stator_storage::Commit>), DynamoError> {
+        // A single-item write that meets a transaction in progress fails, as on DynamoDB.
+        if self.locks.in_transaction(storage_key) {
+            return Err(DynamoError::TransactionConflict("Transaction is ongoing for the item".into()));
+        }
         let _guard = self.locks.lock(storage_key);
         let ((value, mut stored), commit) = self.with_retry(f)?;
         if let (Some(p), Some(_), Some((old, new))) = (&self.propagator, &commit, stored.deferred.take()) {

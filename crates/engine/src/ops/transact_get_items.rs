@@ -63,6 +63,12 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
         }
         resolved.push((meta, key));
     }
+    // A read that meets a transaction in progress is cancelled, as on DynamoDB.
+    let busy: Vec<usize> =
+        resolved.iter().enumerate().filter(|(_, (_, k))| engine.item_in_transaction(k)).map(|(i, _)| i).collect();
+    if !busy.is_empty() {
+        return Err(super::transact_write_items::conflict(resolved.len(), &busy));
+    }
     let snap = engine.store().snapshot();
     let mut responses = Vec::with_capacity(gets.len());
     let mut per_table: Vec<(Arc<TableMeta>, f64)> = Vec::new();

@@ -183,7 +183,10 @@ fn attempt(
     let key_refs: Vec<&[u8]> = keys_out.iter().map(Vec::as_slice).collect();
     let limits = engine.write_limits();
     let (units, commit) = {
-        let _guards = engine.lock_items(&key_refs);
+        let _guards = match engine.lock_transaction(&key_refs) {
+            Ok(g) => g,
+            Err(busy) => return Err(conflict(actions.len(), &busy)),
+        };
         engine.with_retry(|txn| {
             // Conditions first, all against the same snapshot.
             let mut olds = Vec::with_capacity(actions.len());
@@ -288,6 +291,24 @@ fn attempt(
         out.insert("ConsumedCapacity".into(), Value::Array(list));
     }
     Ok(Value::Object(out))
+}
+
+/// Cancellation when items are held by another transaction in progress.
+pub(crate) fn conflict(n: usize, busy: &[usize]) -> DynamoError {
+    let reasons = (0..n)
+        .map(|i| {
+            if busy.contains(&i) {
+                CancellationReason {
+                    code: "TransactionConflict".into(),
+                    message: Some("Transaction is ongoing for the item".into()),
+                    item: None,
+                }
+            } else {
+                none_reason()
+            }
+        })
+        .collect();
+    cancelled(reasons)
 }
 
 fn none_reason() -> CancellationReason {
