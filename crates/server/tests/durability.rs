@@ -78,3 +78,89 @@ async fn sigterm_shuts_down_cleanly_and_data_stays() {
     let got = srv.client().get_item().table_name("clean").key("pk", s("a")).send().await.unwrap();
     assert!(got.item.is_some());
 }
+
+/// `kill -9` in the middle of a stream of 4-item transactions: after the restart every
+/// transaction is either wholly present or wholly absent, and every acknowledged one
+/// is present.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn transactions_are_atomic_across_kill_9() {
+    use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+    use std::collections::HashMap;
+
+    let dir = tempfile::tempdir().unwrap();
+    let srv = Server::start_durable(dir.path());
+    let c = srv.client();
+    create_table(&c, "atomic", false).await;
+    let acked = std::sync::Arc::new(ack_log::AckLog::default());
+    let mut tasks = Vec::new();
+    for w in 0..8 {
+        let c = srv.client();
+        let acked = acked.clone();
+        tasks.push(tokio::spawn(async move {
+            for t in 0..10_000 {
+                let id = format!("w{w}-t{t}");
+                let mut b = c.transact_write_items();
+                for part in 0..4 {
+                    b = b.transact_items(
+                        TransactWriteItem::builder()
+                            .put(
+                                Put::builder()
+                                    .table_name("atomic")
+                                    .item("pk", s(&format!("{id}-{part}")))
+                                    .item("tx", s(&id))
+                                    .build()
+                                    .unwrap(),
+                            )
+                            .build(),
+                    );
+                }
+                match b.send().await {
+                    Ok(_) => acked.push(id),
+                    Err(_) => return, // the server is gone
+                }
+            }
+        }));
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    srv.kill9();
+    for t in tasks {
+        let _ = t.await;
+    }
+    let srv = Server::start_durable(dir.path());
+    let c = srv.client();
+    let mut groups: HashMap<String, usize> = HashMap::new();
+    let mut start = None;
+    loop {
+        let r = c.scan().table_name("atomic").set_exclusive_start_key(start.take()).send().await.unwrap();
+        for item in r.items.unwrap() {
+            *groups.entry(item["tx"].as_s().unwrap().clone()).or_default() += 1;
+        }
+        match r.last_evaluated_key {
+            Some(k) => start = Some(k),
+            None => break,
+        }
+    }
+    assert!(!groups.is_empty(), "some transactions committed before the kill");
+    for (id, count) in &groups {
+        assert_eq!(*count, 4, "transaction {id} is partly present");
+    }
+    for id in acked.all() {
+        assert_eq!(groups.get(&id), Some(&4), "acknowledged transaction {id} lost");
+    }
+}
+
+/// A tiny append-only log shared by the writer tasks.
+mod ack_log {
+    #[derive(Default)]
+    pub struct AckLog(std::sync::Mutex<Vec<String>>);
+
+    impl AckLog {
+        pub fn push(&self, id: String) {
+            self.0.lock().unwrap().push(id);
+        }
+
+        pub fn all(&self) -> Vec<String> {
+            self.0.lock().unwrap().clone()
+        }
+    }
+}
