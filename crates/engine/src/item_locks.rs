@@ -3,7 +3,7 @@
 //! validation over and over. Different items almost always map to different stripes;
 //! there is no lock around the store.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::collections::HashSet;
 
 use parking_lot::{Mutex, MutexGuard};
 
@@ -12,9 +12,10 @@ const STRIPES: usize = 4096;
 /// The lock table.
 pub struct ItemLocks {
     stripes: Vec<Mutex<()>>,
-    /// Set while a transaction holds the stripe: DynamoDB fails (rather than queues)
-    /// a write that meets a transaction in progress.
-    in_transaction: Vec<AtomicBool>,
+    /// The item keys transactions in progress hold, sharded like the stripes: DynamoDB
+    /// fails (rather than queues) a write that meets a transaction in progress. Exact
+    /// keys, so that items merely sharing a stripe never conflict.
+    in_transaction: Vec<Mutex<HashSet<Vec<u8>>>>,
 }
 
 impl Default for ItemLocks {
@@ -28,7 +29,7 @@ impl ItemLocks {
     pub fn new() -> Self {
         ItemLocks {
             stripes: (0..STRIPES).map(|_| Mutex::new(())).collect(),
-            in_transaction: (0..STRIPES).map(|_| AtomicBool::new(false)).collect(),
+            in_transaction: (0..STRIPES).map(|_| Mutex::new(HashSet::new())).collect(),
         }
     }
 
@@ -49,12 +50,12 @@ impl ItemLocks {
 
     /// Whether a transaction in progress holds the stripe of `key`.
     pub fn in_transaction(&self, key: &[u8]) -> bool {
-        self.in_transaction[Self::stripe(key)].load(Ordering::Acquire)
+        self.in_transaction[Self::stripe(key)].lock().contains(key)
     }
 
     /// Locks the stripes of a transaction's items in ascending stripe order, each once
-    /// (so two transactions never deadlock), and marks them as held by a transaction
-    /// until the returned guard drops. Returns the positions (in `keys`) of the items
+    /// (so two transactions never deadlock), and marks the items as held by a
+    /// transaction until the returned guard drops. Returns the positions (in `keys`) of the items
     /// that another transaction holds instead, without locking anything.
     pub fn lock_transaction(&self, keys: &[&[u8]]) -> Result<TransactionGuard<'_>, Vec<usize>> {
         let busy: Vec<usize> =
@@ -66,24 +67,25 @@ impl ItemLocks {
         stripes.sort_unstable();
         stripes.dedup();
         let guards: Vec<MutexGuard<'_, ()>> = stripes.iter().map(|&i| self.stripes[i].lock()).collect();
-        for &i in &stripes {
-            self.in_transaction[i].store(true, Ordering::Release);
+        let keys: Vec<Vec<u8>> = keys.iter().map(|k| k.to_vec()).collect();
+        for k in &keys {
+            self.in_transaction[Self::stripe(k)].lock().insert(k.clone());
         }
-        Ok(TransactionGuard { locks: self, stripes, _guards: guards })
+        Ok(TransactionGuard { locks: self, keys, _guards: guards })
     }
 }
 
 /// The stripes a transaction holds; clears their marks before unlocking them.
 pub struct TransactionGuard<'a> {
     locks: &'a ItemLocks,
-    stripes: Vec<usize>,
+    keys: Vec<Vec<u8>>,
     _guards: Vec<MutexGuard<'a, ()>>,
 }
 
 impl Drop for TransactionGuard<'_> {
     fn drop(&mut self) {
-        for &i in &self.stripes {
-            self.locks.in_transaction[i].store(false, Ordering::Release);
+        for k in &self.keys {
+            self.locks.in_transaction[ItemLocks::stripe(k)].lock().remove(k);
         }
     }
 }
