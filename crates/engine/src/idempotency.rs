@@ -73,3 +73,33 @@ impl Tokens {
         result
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn repeat_mismatch_and_in_progress() {
+        let t = Tokens::default();
+        let mut runs = 0;
+        let first = t.run("k", "a".into(), || {
+            runs += 1;
+            // A repeat while the first is still running.
+            let inner = t.run("k", "a".into(), || Ok(json!({"inner": true})));
+            assert!(matches!(inner, Err(DynamoError::TransactionInProgress(_))));
+            Ok(json!({"n": 1}))
+        });
+        assert_eq!(first.unwrap(), json!({"n": 1}));
+        assert_eq!(
+            t.run("k", "a".into(), || Ok(json!({"n": 2}))).unwrap(),
+            json!({"n": 1}),
+            "answered from the record"
+        );
+        assert!(matches!(t.run("k", "b".into(), || Ok(json!({}))), Err(DynamoError::IdempotentParameterMismatch(_))));
+        // A failed run leaves no record.
+        assert!(t.run("f", "a".into(), || Err(DynamoError::validation("no"))).is_err());
+        assert_eq!(t.run("f", "a".into(), || Ok(json!({"ok": true}))).unwrap(), json!({"ok": true}));
+        assert_eq!(runs, 1);
+    }
+}

@@ -56,3 +56,34 @@ fn collections_are_capped_and_reported() {
         .unwrap();
     put("a", 3).unwrap();
 }
+
+/// A transaction whose write would take an item collection past the limit is
+/// cancelled with an ItemCollectionSizeLimitExceeded reason for that action.
+#[test]
+fn transactions_report_item_collection_limits() {
+    let store = Arc::new(LocalStore::new(MemEngine::new(), SyncPolicy::Never));
+    let engine =
+        Engine::open(store, EngineConfig { max_item_collection_bytes: 300, ..EngineConfig::default() }).unwrap();
+    call(
+        &engine,
+        Operation::CreateTable,
+        json!({
+            "TableName": "coll", "BillingMode": "PAY_PER_REQUEST",
+            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "N"}, {"AttributeName": "r", "AttributeType": "N"}],
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+            "LocalSecondaryIndexes": [{"IndexName": "by_r", "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "r", "KeyType": "RANGE"}], "Projection": {"ProjectionType": "ALL"}}]
+        }),
+    )
+    .unwrap();
+    let put = |pk: &str, sk: u32| json!({"Put": {"TableName": "coll", "Item": {"pk": {"S": pk}, "sk": {"N": sk.to_string()}, "r": {"N": "1"}, "v": {"S": "x".repeat(150)}}}});
+    let e = call(&engine, Operation::TransactWriteItems, json!({"TransactItems": [put("b", 0), put("a", 0)]}))
+        .map(|_| ())
+        .unwrap_err();
+    match e {
+        DynamoError::TransactionCanceled { reasons, .. } => {
+            let codes: Vec<&str> = reasons.iter().map(|r| r.code.as_str()).collect();
+            assert_eq!(codes, vec!["ItemCollectionSizeLimitExceeded", "None"]);
+        }
+        other => panic!("{other:?}"),
+    }
+}

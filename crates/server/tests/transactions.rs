@@ -373,3 +373,68 @@ async fn bank_transfers_keep_the_total() {
         100.0 * cancelled as f64 / (ok + cancelled).max(1) as f64
     );
 }
+
+/// An action whose update fails at run time cancels the transaction with a
+/// ValidationError reason; malformed requests get DynamoDB's validation errors.
+#[tokio::test]
+async fn validation_errors_and_reasons() {
+    let srv = Server::start();
+    let c = srv.client();
+    create_table(&c, "tx-v", false).await;
+    c.put_item().table_name("tx-v").item("pk", s("str")).item("v", s("text")).send().await.unwrap();
+    let e = c
+        .transact_write_items()
+        .transact_items(put("tx-v", "fine", 1))
+        .transact_items(add("tx-v", "str", 1, None))
+        .send()
+        .await
+        .unwrap_err();
+    match e.into_service_error() {
+        TransactWriteItemsError::TransactionCanceledException(x) => {
+            let r = x.cancellation_reasons();
+            assert_eq!((r[0].code(), r[1].code()), (Some("None"), Some("ValidationError")));
+            assert_eq!(r[1].message(), Some("An operand in the update expression has an incorrect data type"));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(value(&c, "tx-v", "fine").await, None);
+
+    let e = err_of(
+        c.transact_write_items()
+            .transact_items(
+                TransactWriteItem::builder()
+                    .condition_check(
+                        ConditionCheck::builder()
+                            .table_name("tx-v")
+                            .key("pk", s("x"))
+                            .condition_expression("attribute_exists(pk)")
+                            .expression_attribute_values(":unused", n("1"))
+                            .build()
+                            .unwrap(),
+                    )
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(e.1, "Value provided in ExpressionAttributeValues unused in expressions: keys: {:unused}");
+    let e = err_of(c.transact_write_items().transact_items(put("missing-table", "x", 1)).send().await.unwrap_err());
+    assert_eq!(e.0, "ResourceNotFoundException");
+    let many: Vec<TransactWriteItem> = (0..101).map(|i| put("tx-v", &format!("k{i}"), 1)).collect();
+    let e = err_of(c.transact_write_items().set_transact_items(Some(many)).send().await.unwrap_err());
+    assert!(e.1.starts_with("1 validation error detected: Value "), "{}", e.1);
+    assert!(
+        e.1.ends_with(
+            "at 'transactItems' failed to satisfy constraint: Member must have length less than or equal to 100"
+        ),
+        "{}",
+        e.1
+    );
+    let both = TransactWriteItem::builder()
+        .put(Put::builder().table_name("tx-v").item("pk", s("a")).build().unwrap())
+        .delete(Delete::builder().table_name("tx-v").key("pk", s("a")).build().unwrap())
+        .build();
+    let e = err_of(c.transact_write_items().transact_items(both).send().await.unwrap_err());
+    assert_eq!(e.0, "ValidationException");
+}
