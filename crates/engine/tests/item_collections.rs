@@ -86,4 +86,11 @@ fn transactions_report_item_collection_limits() {
         }
         other => panic!("{other:?}"),
     }
+    let ok = call(
+        &engine,
+        Operation::TransactWriteItems,
+        json!({"TransactItems": [put("c", 0)], "ReturnItemCollectionMetrics": "SIZE"}),
+    )
+    .unwrap();
+    assert_eq!(ok["ItemCollectionMetrics"]["coll"][0]["ItemCollectionKey"], json!({"pk": {"S": "c"}}));
 }

@@ -109,12 +109,12 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
     let token = req.str("ClientRequestToken")?;
     c.length(token, "clientRequestToken", 1, 36);
     let cap = request::return_consumed_capacity(req, &mut c)?;
-    request::return_item_collection_metrics(req, &mut c)?;
+    let metrics = request::return_item_collection_metrics(req, &mut c)?;
     c.finish()?;
     let actions: Vec<Action> =
         items.unwrap_or_default().into_iter().enumerate().map(|(i, a)| parse_action(i, a)).collect::<Result<_, _>>()?;
 
-    let run = || run_transaction(engine, ctx, &actions, cap);
+    let run = || run_transaction(engine, ctx, &actions, cap, metrics);
     match token {
         None => run(),
         Some(t) => engine.idempotent(ctx, t, request_fingerprint(req), run),
@@ -126,9 +126,10 @@ fn run_transaction(
     ctx: &RequestContext,
     actions: &[Action],
     cap: ReturnCapacity,
+    metrics: bool,
 ) -> Result<Value, DynamoError> {
     for _ in 0..100_000 {
-        match attempt(engine, ctx, actions, cap) {
+        match attempt(engine, ctx, actions, cap, metrics) {
             Err(DynamoError::Internal(m)) if m == crate::STALE_SCHEMA => std::thread::yield_now(),
             r => return r,
         }
@@ -141,6 +142,7 @@ fn attempt(
     ctx: &RequestContext,
     actions: &[Action],
     cap: ReturnCapacity,
+    metrics: bool,
 ) -> Result<Value, DynamoError> {
     // Resolve tables and keys; no two actions on one item.
     let mut metas: Vec<Arc<TableMeta>> = Vec::with_capacity(actions.len());
@@ -182,7 +184,7 @@ fn attempt(
 
     let key_refs: Vec<&[u8]> = keys_out.iter().map(Vec::as_slice).collect();
     let limits = engine.write_limits();
-    let (units, commit) = {
+    let ((units, collections), commit) = {
         let _guards = match engine.lock_transaction(&key_refs) {
             Ok(g) => g,
             Err(busy) => return Err(conflict(actions.len(), &busy)),
@@ -217,6 +219,7 @@ fn attempt(
             }
             // Then every write, in one storage transaction.
             let mut units: Vec<ActionUnits> = Vec::new();
+            let mut collections: Vec<(usize, u64)> = Vec::new();
             for (i, ((a, meta), key)) in actions.iter().zip(&metas).zip(&keys_out).enumerate() {
                 let old = olds[i].as_ref();
                 let new: Option<Item> = match &a.kind {
@@ -263,11 +266,14 @@ fn attempt(
                     }
                     Err(e) => return Err(e),
                 };
+                if let Some(size) = stored.collection_size {
+                    collections.push((i, size));
+                }
                 let billed = old.map(item_size).unwrap_or(0).max(new.as_ref().map(item_size).unwrap_or(0));
                 let idx: Vec<(String, f64)> = stored.index_units.into_iter().map(|(n, u)| (n, 2.0 * u)).collect();
                 units.push((i, 2.0 * write_units(billed), idx));
             }
-            Ok(Outcome::Write(units))
+            Ok(Outcome::Write((units, collections)))
         })?
     };
     if let Some(c) = commit {
@@ -289,6 +295,22 @@ fn attempt(
         let list: Vec<Value> =
             per_table.iter().filter_map(|(i, u, idx)| consumed_with_indexes(&metas[*i], *u, idx, cap)).collect();
         out.insert("ConsumedCapacity".into(), Value::Array(list));
+    }
+    if metrics && !collections.is_empty() {
+        // Per table, the collections the transaction wrote to (tables with local indexes).
+        let mut per_table = Map::new();
+        for (i, size) in collections {
+            let meta = &metas[i];
+            let item = match &actions[i].kind {
+                Kind::Put(item) => item,
+                _ => &actions[i].key_item,
+            };
+            let entry = per_table.entry(meta.name.clone()).or_insert_with(|| Value::Array(Vec::new()));
+            if let Value::Array(list) = entry {
+                list.push(crate::item_collections::metrics(meta, item, size));
+            }
+        }
+        out.insert("ItemCollectionMetrics".into(), Value::Object(per_table));
     }
     Ok(Value::Object(out))
 }
