@@ -86,10 +86,11 @@ fn transactions_report_item_collection_limits() {
         }
         other => panic!("{other:?}"),
     }
+    let small = json!({"Put": {"TableName": "coll", "Item": {"pk": {"S": "c"}, "sk": {"N": "0"}, "r": {"N": "1"}}}});
     let ok = call(
         &engine,
         Operation::TransactWriteItems,
-        json!({"TransactItems": [put("c", 0)], "ReturnItemCollectionMetrics": "SIZE"}),
+        json!({"TransactItems": [small], "ReturnItemCollectionMetrics": "SIZE"}),
     )
     .unwrap();
     assert_eq!(ok["ItemCollectionMetrics"]["coll"][0]["ItemCollectionKey"], json!({"pk": {"S": "c"}}));
