@@ -66,6 +66,24 @@ pub fn read_common<'a>(req: Obj<'a>, member: &str, path: &str, c: &mut Constrain
     Ok(Common { table, return_values, capacity, collection_metrics, return_on_failure, condition })
 }
 
+/// The condition of a PutItem or DeleteItem: ConditionExpression (with its names and
+/// values, all of which must be used) or the legacy Expected / ConditionalOperator —
+/// never both.
+pub fn condition_only(req: Obj, common: &Common) -> Result<Option<Condition>, DynamoError> {
+    crate::legacy::refuse_mixing(req, &["Expected", "ConditionalOperator"], &["ConditionExpression"])?;
+    let params = crate::request::expr_params(req, common.condition.is_some())?;
+    let mut resolver = params.resolver()?;
+    let cond = match common.condition {
+        Some(t) => Some(
+            stator_expr::parse_condition(t, stator_expr::ExprKind::Condition, &mut resolver)
+                .map_err(crate::request::expr_err)?,
+        ),
+        None => None,
+    };
+    resolver.check_all_used().map_err(crate::request::expr_err)?;
+    crate::legacy::write_condition(req, cond)
+}
+
 /// PutItem and DeleteItem allow only NONE and ALL_OLD.
 pub fn only_all_old(rv: ReturnValues) -> Result<(), DynamoError> {
     match rv {

@@ -1,12 +1,10 @@
 //! PutItem: creates or replaces an item, optionally under a condition.
 
 use serde_json::Value;
-use stator_expr::ExprKind;
 use stator_protocol::{Constraints, DynamoError, Obj};
 use stator_types::size::{item_size, MAX_ITEM_SIZE};
 
 use super::item_write::{self, ReturnValues};
-use crate::request::{self, expr_err};
 use crate::{keys, Engine, Outcome, RequestContext};
 
 pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value, DynamoError> {
@@ -15,15 +13,7 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
     c.finish()?;
     let item = req.item("Item")?.unwrap_or_default();
     item_write::only_all_old(common.return_values)?;
-    crate::legacy::refuse_mixing(req, &["Expected", "ConditionalOperator"], &["ConditionExpression"])?;
-    let params = request::expr_params(req, common.condition.is_some())?;
-    let mut resolver = params.resolver()?;
-    let cond = match common.condition {
-        Some(t) => Some(stator_expr::parse_condition(t, ExprKind::Condition, &mut resolver).map_err(expr_err)?),
-        None => None,
-    };
-    resolver.check_all_used().map_err(expr_err)?;
-    let cond = crate::legacy::write_condition(req, cond)?;
+    let cond = item_write::condition_only(req, &common)?;
     let table = common.table.clone().ok_or_else(|| DynamoError::Internal("required member checked above".into()))?;
     let (meta, ((old, billed), stored)) = engine.with_fresh_meta(ctx, &table, |meta| {
         let key = keys::key_of_item(&meta, &item)?;

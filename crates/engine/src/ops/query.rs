@@ -11,7 +11,7 @@ use stator_types::keycodec::{encode_key_prefix, encode_key_value};
 use stator_types::AttributeValue;
 
 use super::read_page::{self, PageSpec};
-use crate::catalog::{IndexKind, KeyAttr, ProjectionType, ScalarType};
+use crate::catalog::{KeyAttr, ScalarType};
 use crate::request::{self, expr_err, table_name};
 use crate::{layout, Engine, RequestContext};
 
@@ -86,11 +86,7 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
         read_page::check_filter_keys(&meta, idx, f)?;
     }
     let start_after = read_page::start_key(&meta, idx, esk)?;
-    let fetch_from_table = idx.is_some_and(|i| {
-        i.kind == IndexKind::Local
-            && i.projection != ProjectionType::All
-            && select == Some(read_page::Select::AllAttributes)
-    });
+    let fetch_from_table = read_page::fetch_from_table(idx, select);
     let snap = engine.store().snapshot();
     let page = read_page::read_page(
         snap.as_ref(),

@@ -134,6 +134,14 @@ pub fn start_key(
     }
 }
 
+/// Whether a read must fetch whole items from the table: Select=ALL_ATTRIBUTES on a
+/// local index whose projection is not ALL.
+pub fn fetch_from_table(index: Option<&IndexMeta>, select: Option<Select>) -> bool {
+    index.is_some_and(|i| {
+        i.kind == IndexKind::Local && i.projection != ProjectionType::All && select == Some(Select::AllAttributes)
+    })
+}
+
 /// The attributes of a LastEvaluatedKey: the table's key, plus the index's key.
 pub fn key_names(meta: &TableMeta, index: Option<&IndexMeta>) -> Vec<String> {
     let mut v: Vec<String> = meta.key_attrs().map(|a| a.name.clone()).collect();

@@ -96,11 +96,7 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
         }
         None => KeyRange::prefix(&prefix),
     };
-    let fetch_from_table = idx.is_some_and(|i| {
-        i.kind == crate::catalog::IndexKind::Local
-            && i.projection != crate::catalog::ProjectionType::All
-            && select == Some(read_page::Select::AllAttributes)
-    });
+    let fetch_from_table = read_page::fetch_from_table(idx, select);
     let snap = engine.store().snapshot();
     let page = read_page::read_page(
         snap.as_ref(),
