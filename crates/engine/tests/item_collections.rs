@@ -17,11 +17,12 @@ fn call(e: &Engine, op: Operation, body: Value) -> Result<Value, DynamoError> {
     e.execute(&ctx, op, body.as_object().unwrap())
 }
 
-#[test]
-fn collections_are_capped_and_reported() {
+/// An engine with item collections capped at `limit` bytes and a table `coll` with a
+/// local index.
+fn engine_with_lsi_table(limit: u64) -> Engine {
     let store = Arc::new(LocalStore::new(MemEngine::new(), SyncPolicy::Never));
     let engine =
-        Engine::open(store, EngineConfig { max_item_collection_bytes: 1000, ..EngineConfig::default() }).unwrap();
+        Engine::open(store, EngineConfig { max_item_collection_bytes: limit, ..EngineConfig::default() }).unwrap();
     call(
         &engine,
         Operation::CreateTable,
@@ -33,6 +34,12 @@ fn collections_are_capped_and_reported() {
         }),
     )
     .unwrap();
+    engine
+}
+
+#[test]
+fn collections_are_capped_and_reported() {
+    let engine = engine_with_lsi_table(1000);
     let put = |pk: &str, sk: u32| {
         call(
             &engine,
@@ -61,20 +68,7 @@ fn collections_are_capped_and_reported() {
 /// cancelled with an ItemCollectionSizeLimitExceeded reason for that action.
 #[test]
 fn transactions_report_item_collection_limits() {
-    let store = Arc::new(LocalStore::new(MemEngine::new(), SyncPolicy::Never));
-    let engine =
-        Engine::open(store, EngineConfig { max_item_collection_bytes: 300, ..EngineConfig::default() }).unwrap();
-    call(
-        &engine,
-        Operation::CreateTable,
-        json!({
-            "TableName": "coll", "BillingMode": "PAY_PER_REQUEST",
-            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "N"}, {"AttributeName": "r", "AttributeType": "N"}],
-            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            "LocalSecondaryIndexes": [{"IndexName": "by_r", "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "r", "KeyType": "RANGE"}], "Projection": {"ProjectionType": "ALL"}}]
-        }),
-    )
-    .unwrap();
+    let engine = engine_with_lsi_table(300);
     let put = |pk: &str, sk: u32| json!({"Put": {"TableName": "coll", "Item": {"pk": {"S": pk}, "sk": {"N": sk.to_string()}, "r": {"N": "1"}, "v": {"S": "x".repeat(150)}}}});
     let e = call(&engine, Operation::TransactWriteItems, json!({"TransactItems": [put("b", 0), put("a", 0)]}))
         .map(|_| ())

@@ -12,21 +12,14 @@ use stator_types::AttributeValue;
 
 use super::read_page::{self, PageSpec};
 use crate::catalog::{KeyAttr, ScalarType};
-use crate::request::{self, expr_err, table_name};
+use crate::request::{self, expr_err};
 use crate::{layout, Engine, RequestContext};
 
 pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value, DynamoError> {
     let mut c = Constraints::new();
-    let table = table_name(req, "TableName", "tableName", &mut c)?;
-    let index = req.str("IndexName")?;
-    c.length(index, "indexName", 3, 255);
-    let limit = read_page::limit(req, &mut c)?;
-    let select = read_page::select(req, &mut c)?;
-    let cap = request::return_consumed_capacity(req, &mut c)?;
-    let consistent = req.bool("ConsistentRead")?.unwrap_or(false);
+    let read_page::ReadCommon { table, index, limit, select, capacity: cap, consistent } =
+        read_page::read_common(req, &mut c)?;
     let forward = req.bool("ScanIndexForward")?.unwrap_or(true);
-    let op = req.str("ConditionalOperator")?;
-    c.one_of(op, "conditionalOperator", &["AND", "OR"]);
     let key_text = req.str("KeyConditionExpression")?;
     let filter_text = req.str("FilterExpression")?;
     let projection_text = req.str("ProjectionExpression")?;

@@ -97,6 +97,30 @@ pub fn shape(
     }
 }
 
+/// The members Query and Scan share.
+pub struct ReadCommon<'a> {
+    pub table: Option<crate::request::TableRef>,
+    pub index: Option<&'a str>,
+    pub limit: Option<usize>,
+    pub select: Option<Select>,
+    pub capacity: ReturnCapacity,
+    pub consistent: bool,
+}
+
+/// Reads the shared members with their Coral constraints.
+pub fn read_common<'a>(req: Obj<'a>, c: &mut Constraints) -> Result<ReadCommon<'a>, DynamoError> {
+    let table = crate::request::table_name(req, "TableName", "tableName", c)?;
+    let index = req.str("IndexName")?;
+    c.length(index, "indexName", 3, 255);
+    let limit = limit(req, c)?;
+    let select = select(req, c)?;
+    let capacity = crate::request::return_consumed_capacity(req, c)?;
+    let consistent = req.bool("ConsistentRead")?.unwrap_or(false);
+    let op = req.str("ConditionalOperator")?;
+    c.one_of(op, "conditionalOperator", &["AND", "OR"]);
+    Ok(ReadCommon { table, index, limit, select, capacity, consistent })
+}
+
 /// Reads `Limit` (at least 1).
 pub fn limit(req: Obj, c: &mut Constraints) -> Result<Option<usize>, DynamoError> {
     let l = req.i64("Limit")?;

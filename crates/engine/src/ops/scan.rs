@@ -8,7 +8,7 @@ use stator_protocol::{Constraints, DynamoError, Obj};
 use stator_storage::{Direction, KeyRange};
 
 use super::read_page::{self, PageSpec};
-use crate::request::{self, expr_err, table_name};
+use crate::request::{self, expr_err};
 use crate::{layout, Engine, RequestContext};
 
 /// Most segments a parallel scan may have.
@@ -16,15 +16,8 @@ pub const MAX_SEGMENTS: i64 = 1_000_000;
 
 pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value, DynamoError> {
     let mut c = Constraints::new();
-    let table = table_name(req, "TableName", "tableName", &mut c)?;
-    let index = req.str("IndexName")?;
-    c.length(index, "indexName", 3, 255);
-    let limit = read_page::limit(req, &mut c)?;
-    let select = read_page::select(req, &mut c)?;
-    let cap = request::return_consumed_capacity(req, &mut c)?;
-    let consistent = req.bool("ConsistentRead")?.unwrap_or(false);
-    let op = req.str("ConditionalOperator")?;
-    c.one_of(op, "conditionalOperator", &["AND", "OR"]);
+    let read_page::ReadCommon { table, index, limit, select, capacity: cap, consistent } =
+        read_page::read_common(req, &mut c)?;
     let segment = req.i64("Segment")?;
     c.at_least(segment, "segment", 0);
     c.at_most(segment, "segment", MAX_SEGMENTS - 1);

@@ -17,15 +17,7 @@ use crate::{keys, Engine, RequestContext};
 
 pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value, DynamoError> {
     let mut c = Constraints::new();
-    let items = req.list_of_obj("TransactItems")?;
-    c.require(&items, "transactItems");
-    if let Some(l) = &items {
-        if l.is_empty() {
-            c.fail("'[]'", "transactItems", "Member must have length greater than or equal to 1");
-        } else if l.len() > super::transact_write_items::MAX_ACTIONS {
-            c.fail("'[...]'", "transactItems", "Member must have length less than or equal to 100");
-        }
-    }
+    let items = super::transact_write_items::transact_items(req, &mut c)?;
     let cap = request::return_consumed_capacity(req, &mut c)?;
     c.finish()?;
     let mut gets = Vec::new();

@@ -86,6 +86,20 @@ fn parse_action(i: usize, a: Obj) -> Result<Action, DynamoError> {
     Ok(Action { table, kind, key_item: item, condition, return_old: rv == Some("ALL_OLD") })
 }
 
+/// Reads `TransactItems` (1 to 100 actions), shared by both transaction operations.
+pub(crate) fn transact_items<'a>(req: Obj<'a>, c: &mut Constraints) -> Result<Option<Vec<Obj<'a>>>, DynamoError> {
+    let items = req.list_of_obj("TransactItems")?;
+    c.require(&items, "transactItems");
+    if let Some(l) = &items {
+        if l.is_empty() {
+            c.fail("'[]'", "transactItems", "Member must have length greater than or equal to 1");
+        } else if l.len() > MAX_ACTIONS {
+            c.fail("'[...]'", "transactItems", "Member must have length less than or equal to 100");
+        }
+    }
+    Ok(items)
+}
+
 /// Write units of one action: its index, the table's units, and each index's units.
 type ActionUnits = (usize, f64, Vec<(String, f64)>);
 
@@ -97,15 +111,7 @@ fn request_fingerprint(req: Obj) -> String {
 
 pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value, DynamoError> {
     let mut c = Constraints::new();
-    let items = req.list_of_obj("TransactItems")?;
-    c.require(&items, "transactItems");
-    if let Some(l) = &items {
-        if l.is_empty() {
-            c.fail("'[]'", "transactItems", "Member must have length greater than or equal to 1");
-        } else if l.len() > MAX_ACTIONS {
-            c.fail("'[...]'", "transactItems", "Member must have length less than or equal to 100");
-        }
-    }
+    let items = transact_items(req, &mut c)?;
     let token = req.str("ClientRequestToken")?;
     c.length(token, "clientRequestToken", 1, 36);
     let cap = request::return_consumed_capacity(req, &mut c)?;
