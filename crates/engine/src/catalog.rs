@@ -97,6 +97,20 @@ pub struct StreamSettings {
     pub view_type: Option<String>,
     /// The label of the current stream (a timestamp), when one was ever enabled.
     pub label: Option<String>,
+    /// The internal number of the current stream (see `streams`).
+    #[serde(default)]
+    pub id: Option<u64>,
+}
+
+/// Time to Live settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TtlSettings {
+    /// The TTL attribute.
+    pub attribute: String,
+    /// Whether TTL is on.
+    pub enabled: bool,
+    /// When the setting last changed, ms.
+    pub changed_ms: u64,
 }
 
 /// Server-side encryption settings.
@@ -255,6 +269,9 @@ pub struct TableMeta {
     /// reads, so that a write planned with an older schema retries with the new one.
     #[serde(default)]
     pub schema_version: u64,
+    /// Time to Live (absent: never enabled).
+    #[serde(default)]
+    pub ttl: Option<TtlSettings>,
 }
 
 impl TableMeta {
@@ -431,6 +448,11 @@ impl Catalog {
             .collect();
         v.sort();
         v
+    }
+
+    /// Every table.
+    pub fn all(&self) -> Vec<Arc<TableMeta>> {
+        self.tables.read().values().cloned().collect()
     }
 
     /// Number of tables in one account and region.

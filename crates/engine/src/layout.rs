@@ -9,8 +9,10 @@
 //! | `0x04` | `next-table` | table-number allocator |
 //! | `0x05` | table number (u64 BE) | the table's schema version (u64 BE; empty = 0): the table is live (item writes read it, so they conflict with DeleteTable and index changes) |
 //! | `0x06` | index number (u64 BE) ‖ partition hash ‖ key-encoded index partition key ‖ index sort key ‖ the item's table key (hash ‖ pk ‖ sk) | the projected item (binary item format) |
+//! | `0x08` | stream number (u64 BE) | stream metadata: table, view type, shards, trim point (JSON) |
+//! | `0x09` | stream number (u64 BE) ‖ sequence number (u64 BE) | stream record (see `streams::record`) |
 //!
-//! Index numbers come from the same allocator as table numbers; the counters of an
+//! Index and stream numbers come from the same allocator as table numbers; the counters of an
 //! index live under its number like a table's.
 //!
 //! Table numbers are never reused, so a deleted table's items (purged in the
@@ -190,6 +192,45 @@ pub fn index_entry_key(index: u64, pk: &[&AttributeValue], sk: &[&AttributeValue
     }
     k.extend_from_slice(item_key.get(9..).unwrap_or_default());
     k
+}
+
+const STREAM_META: u8 = 0x08;
+const STREAM_RECORDS: u8 = 0x09;
+
+/// The metadata key of a stream.
+pub fn stream_meta_key(stream: u64) -> Vec<u8> {
+    let mut k = Vec::with_capacity(9);
+    k.push(STREAM_META);
+    k.extend_from_slice(&stream.to_be_bytes());
+    k
+}
+
+/// All stream metadata keys.
+pub fn stream_meta_range() -> KeyRange {
+    KeyRange::prefix(&[STREAM_META])
+}
+
+/// The key of one stream record.
+pub fn stream_record_key(stream: u64, seq: u64) -> Vec<u8> {
+    let mut k = Vec::with_capacity(17);
+    k.push(STREAM_RECORDS);
+    k.extend_from_slice(&stream.to_be_bytes());
+    k.extend_from_slice(&seq.to_be_bytes());
+    k
+}
+
+/// The records of a stream with sequence numbers in `from..=to`.
+pub fn stream_records_range(stream: u64, from: u64, to: u64) -> KeyRange {
+    KeyRange {
+        start: std::ops::Bound::Included(stream_record_key(stream, from)),
+        end: std::ops::Bound::Included(stream_record_key(stream, to)),
+    }
+}
+
+/// The sequence number of a stream record key.
+pub fn stream_record_seq(key: &[u8]) -> Option<u64> {
+    let b: [u8; 8] = key.get(9..17)?.try_into().ok()?;
+    Some(u64::from_be_bytes(b))
 }
 
 /// The live marker of a table: present from CreateTable until DeleteTable.

@@ -7,6 +7,8 @@
 
 pub mod capacity;
 pub mod catalog;
+pub mod clock;
+pub mod housekeeping;
 pub mod idempotency;
 pub mod indexes;
 pub mod item_collections;
@@ -17,6 +19,8 @@ pub mod legacy;
 mod ops;
 pub mod propagation;
 pub mod request;
+pub mod streams;
+pub mod ttl;
 
 use std::sync::Arc;
 
@@ -25,7 +29,9 @@ use stator_protocol::{DynamoError, Operation};
 use stator_storage::{KvStore, StorageError};
 
 use crate::catalog::{Catalog, TableMeta};
+use crate::clock::Clock;
 use crate::item_locks::ItemLocks;
+use crate::streams::Streams;
 
 /// Who is asking, and where: tables live in (account, region).
 #[derive(Debug, Clone)]
@@ -48,14 +54,24 @@ pub struct EngineConfig {
     /// Opt-in eventually consistent GSIs: propagate global-index changes this long
     /// after the item write (None: in the write's transaction, the default).
     pub gsi_propagation_delay: Option<std::time::Duration>,
+    /// The server's clock (system, or manual for tests).
+    pub clock: Arc<Clock>,
+    /// How long a stream shard stays open before it rolls over.
+    pub stream_rollover: std::time::Duration,
+    /// How often the housekeeping pass (TTL sweep, stream trim) runs.
+    pub housekeeping_interval: std::time::Duration,
 }
 
 /// The limits and modes an item write needs.
-pub struct WriteLimits {
+pub struct WriteLimits<'a> {
     /// See [`EngineConfig::max_item_collection_bytes`].
     pub max_item_collection_bytes: u64,
     /// Whether global indexes are maintained by the delayed pass.
     pub async_gsi: bool,
+    /// Where the write's stream record goes.
+    pub streams: &'a Streams,
+    /// Whether the service itself writes (a TTL delete), not a user request.
+    pub service: bool,
 }
 
 impl Default for EngineConfig {
@@ -64,6 +80,9 @@ impl Default for EngineConfig {
             max_tables: 2500,
             max_item_collection_bytes: item_collections::MAX_COLLECTION_BYTES,
             gsi_propagation_delay: None,
+            clock: Arc::new(Clock::system()),
+            stream_rollover: std::time::Duration::from_millis(streams::DEFAULT_ROLLOVER_MS),
+            housekeeping_interval: std::time::Duration::from_secs(1),
         }
     }
 }
@@ -76,6 +95,8 @@ pub struct Engine {
     config: EngineConfig,
     propagator: Option<Arc<propagation::Propagator>>,
     tokens: idempotency::Tokens,
+    streams: Streams,
+    ttl: ttl::Sweeper,
 }
 
 /// Maps a storage failure to the client-facing error (details stay in the log).
@@ -109,6 +130,15 @@ impl Engine {
             Some(d) => Some(propagation::Propagator::start(d, store.clone(), catalog.clone()).map_err(internal)?),
             None => None,
         };
+        let rollover = config.stream_rollover.as_millis().max(1) as u64;
+        let streams = Streams::open(store.clone(), config.clock.clone(), rollover)?;
+        // A crash between a catalog change and the stream's close leaves an open
+        // stream the catalog no longer points at: close it now.
+        streams.reconcile(&|m| {
+            catalog
+                .get(&m.account, &m.region, &m.table_name)
+                .is_some_and(|t| t.stream.as_ref().is_some_and(|s| s.enabled && s.id == Some(m.id)))
+        })?;
         Ok(Engine {
             store,
             catalog,
@@ -116,6 +146,8 @@ impl Engine {
             config,
             propagator,
             tokens: idempotency::Tokens::default(),
+            streams,
+            ttl: ttl::Sweeper::default(),
         })
     }
 
@@ -145,6 +177,12 @@ impl Engine {
             Operation::Scan => ops::scan::execute(self, ctx, req),
             Operation::TransactWriteItems => ops::transact_write_items::execute(self, ctx, req),
             Operation::TransactGetItems => ops::transact_get_items::execute(self, ctx, req),
+            Operation::UpdateTimeToLive => ops::update_time_to_live::execute(self, ctx, req),
+            Operation::DescribeTimeToLive => ops::describe_time_to_live::execute(self, ctx, req),
+            Operation::ListStreams => ops::list_streams::execute(self, ctx, req),
+            Operation::DescribeStream => ops::describe_stream::execute(self, ctx, req),
+            Operation::GetShardIterator => ops::get_shard_iterator::execute(self, ctx, req),
+            Operation::GetRecords => ops::get_records::execute(self, ctx, req),
         }
     }
 
@@ -163,8 +201,15 @@ impl Engine {
             | Operation::BatchGetItem
             | Operation::Query
             | Operation::Scan
-            | Operation::TransactGetItems => false,
-            Operation::CreateTable | Operation::DeleteTable | Operation::UpdateTable => true,
+            | Operation::TransactGetItems
+            | Operation::DescribeTimeToLive
+            | Operation::ListStreams
+            | Operation::DescribeStream
+            | Operation::GetShardIterator
+            | Operation::GetRecords => false,
+            Operation::CreateTable | Operation::DeleteTable | Operation::UpdateTable | Operation::UpdateTimeToLive => {
+                true
+            }
             Operation::PutItem
             | Operation::DeleteItem
             | Operation::UpdateItem
@@ -261,11 +306,28 @@ impl Engine {
     }
 
     /// The limits and modes of item writes.
-    pub(crate) fn write_limits(&self) -> WriteLimits {
+    pub(crate) fn write_limits(&self) -> WriteLimits<'_> {
         WriteLimits {
             max_item_collection_bytes: self.config.max_item_collection_bytes,
             async_gsi: self.propagator.is_some(),
+            streams: &self.streams,
+            service: false,
         }
+    }
+
+    /// The server's clock.
+    pub fn clock(&self) -> &Clock {
+        &self.config.clock
+    }
+
+    /// The streams of every table.
+    pub(crate) fn streams(&self) -> &Streams {
+        &self.streams
+    }
+
+    /// The engine's settings.
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
     }
 
     /// A single-item write: serialized with other writes to the same item by its

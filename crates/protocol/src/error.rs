@@ -69,6 +69,10 @@ pub enum DynamoError {
     UnrecognizedClient(String),
     /// Not authorized (HTTP 400).
     AccessDenied(String),
+    /// DynamoDB Streams: the records an iterator points at were trimmed (HTTP 400).
+    TrimmedDataAccess(String),
+    /// DynamoDB Streams: the shard iterator is older than 15 minutes (HTTP 400).
+    ExpiredIterator(String),
     /// The request body exceeds the size limit (HTTP 413).
     RequestEntityTooLarge(String),
     /// An internal failure; the detail is logged, never sent (HTTP 500).
@@ -109,6 +113,8 @@ impl DynamoError {
             DynamoError::UnrecognizedClient(_) => "UnrecognizedClientException",
             DynamoError::AccessDenied(_) => "AccessDeniedException",
             DynamoError::RequestEntityTooLarge(_) => "RequestEntityTooLarge",
+            DynamoError::TrimmedDataAccess(_) => "TrimmedDataAccessException",
+            DynamoError::ExpiredIterator(_) => "ExpiredIteratorException",
             DynamoError::Internal(_) => "InternalServerError",
         }
     }
@@ -137,6 +143,8 @@ impl DynamoError {
             | DynamoError::TransactionConflict(_)
             | DynamoError::TransactionInProgress(_)
             | DynamoError::IdempotentParameterMismatch(_)
+            | DynamoError::TrimmedDataAccess(_)
+            | DynamoError::ExpiredIterator(_)
             | DynamoError::Internal(_) => DDB,
         }
     }
@@ -170,6 +178,8 @@ impl DynamoError {
             | DynamoError::IncompleteSignature(_)
             | DynamoError::InvalidSignature(_)
             | DynamoError::UnrecognizedClient(_)
+            | DynamoError::TrimmedDataAccess(_)
+            | DynamoError::ExpiredIterator(_)
             | DynamoError::AccessDenied(_) => 400,
         }
     }
@@ -198,6 +208,8 @@ impl DynamoError {
             | DynamoError::InvalidSignature(_)
             | DynamoError::UnrecognizedClient(_)
             | DynamoError::AccessDenied(_)
+            | DynamoError::TrimmedDataAccess(_)
+            | DynamoError::ExpiredIterator(_)
             | DynamoError::RequestEntityTooLarge(_) => false,
         }
     }
@@ -227,6 +239,8 @@ impl DynamoError {
             | DynamoError::InvalidSignature(m)
             | DynamoError::UnrecognizedClient(m)
             | DynamoError::AccessDenied(m)
+            | DynamoError::TrimmedDataAccess(m)
+            | DynamoError::ExpiredIterator(m)
             | DynamoError::RequestEntityTooLarge(m) => Some(m),
         }
     }

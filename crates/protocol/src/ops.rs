@@ -44,13 +44,30 @@ operations!(
     Scan,
     TransactWriteItems,
     TransactGetItems,
+    UpdateTimeToLive,
+    DescribeTimeToLive,
+    ListStreams,
+    DescribeStream,
+    GetShardIterator,
+    GetRecords,
 );
 
 impl Operation {
     /// Resolves an `X-Amz-Target` header value.
     pub fn from_target(target: &str) -> Option<Operation> {
-        let name = target.strip_prefix(DYNAMODB_PREFIX)?;
-        Operation::ALL.iter().copied().find(|op| op.name() == name)
+        let (name, streams) = match target.strip_prefix(DYNAMODB_PREFIX) {
+            Some(n) => (n, false),
+            None => (target.strip_prefix(STREAMS_PREFIX)?, true),
+        };
+        Operation::ALL.iter().copied().find(|op| op.name() == name && op.is_streams() == streams)
+    }
+
+    /// Whether the operation belongs to the DynamoDB Streams API.
+    pub fn is_streams(self) -> bool {
+        matches!(
+            self,
+            Operation::ListStreams | Operation::DescribeStream | Operation::GetShardIterator | Operation::GetRecords
+        )
     }
 
     /// Whether the operation writes items (for capacity and durability accounting).
@@ -76,7 +93,10 @@ mod tests {
         assert_eq!(Operation::from_target("DynamoDB_20120810.Nope"), None);
         assert_eq!(Operation::from_target("PutItem"), None);
         for op in Operation::ALL {
-            assert_eq!(Operation::from_target(&format!("{DYNAMODB_PREFIX}{}", op.name())), Some(*op));
+            let (own, other) =
+                if op.is_streams() { (STREAMS_PREFIX, DYNAMODB_PREFIX) } else { (DYNAMODB_PREFIX, STREAMS_PREFIX) };
+            assert_eq!(Operation::from_target(&format!("{own}{}", op.name())), Some(*op));
+            assert_eq!(Operation::from_target(&format!("{other}{}", op.name())), None);
         }
     }
 }

@@ -144,6 +144,9 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Full<By
         Some(t) if t.starts_with("application/x-amz-json-1.1") => "application/x-amz-json-1.1",
         _ => "application/x-amz-json-1.0",
     };
+    if req.uri().path() == CLOCK_PATH && shared.engine.clock().is_manual() {
+        return clock_endpoint(&shared, req).await;
+    }
     if req.method() == Method::GET || req.method() == Method::HEAD {
         return respond(200, b"healthy: stator".to_vec(), "text/plain");
     }
@@ -188,6 +191,41 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Full<By
         Ok(Ok(v)) => respond(200, serde_json::to_vec(&v).unwrap_or_default(), json_type),
         Ok(Err(e)) => error_response(&e, json_type),
         Err(join) => error_response(&DynamoError::Internal(format!("operation panicked: {join}")), json_type),
+    }
+}
+
+/// The test-clock endpoint: only served with `--clock manual`.
+const CLOCK_PATH: &str = "/stator/clock";
+
+/// `GET /stator/clock` answers `{"now_ms": N}`; `POST` with `{"advance_ms": N}` moves
+/// the manual clock forward, runs housekeeping to completion (TTL deletes, stream
+/// trimming) and answers the new time.
+async fn clock_endpoint(shared: &Arc<Shared>, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    let json = "application/json";
+    let engine = shared.engine.clone();
+    if req.method() != Method::POST {
+        let body = serde_json::json!({ "now_ms": engine.clock().now_ms() });
+        return respond(200, body.to_string().into_bytes(), json);
+    }
+    let body = match Limited::new(req.into_body(), 4096).collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(_) => return respond(400, br#"{"error":"body too large"}"#.to_vec(), json),
+    };
+    let advance = serde_json::from_slice::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|v| v.get("advance_ms").and_then(serde_json::Value::as_u64));
+    let Some(ms) = advance else {
+        let body = serde_json::json!({ "error": "expected {\"advance_ms\": <non-negative integer>}" });
+        return respond(400, body.to_string().into_bytes(), json);
+    };
+    match tokio::task::spawn_blocking(move || engine.advance_clock(ms)).await {
+        Ok(Ok(Some(now))) => respond(200, serde_json::json!({ "now_ms": now }).to_string().into_bytes(), json),
+        Ok(Ok(None)) => respond(400, br#"{"error":"the clock is not manual"}"#.to_vec(), json),
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "housekeeping after a clock advance failed");
+            respond(500, br#"{"error":"housekeeping failed"}"#.to_vec(), json)
+        }
+        Err(_) => respond(500, br#"{"error":"housekeeping panicked"}"#.to_vec(), json),
     }
 }
 

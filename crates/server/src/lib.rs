@@ -50,6 +50,12 @@ pub struct ServerConfig {
     pub account_id: String,
     /// Opt-in delayed GSI propagation.
     pub gsi_propagation_delay: Option<std::time::Duration>,
+    /// `Some(start ms)`: a manual clock for tests, and its admin endpoint.
+    pub manual_clock: Option<u64>,
+    /// How often housekeeping runs.
+    pub housekeeping_interval: std::time::Duration,
+    /// Stream shard lifetime.
+    pub stream_rollover: std::time::Duration,
 }
 
 /// Sets up logging to stderr.
@@ -74,13 +80,24 @@ pub fn open_engine(config: &ServerConfig) -> Result<Engine, String> {
             Arc::new(LocalStore::new(engine, policy))
         }
     };
-    let config = EngineConfig { gsi_propagation_delay: config.gsi_propagation_delay, ..EngineConfig::default() };
+    let clock = match config.manual_clock {
+        Some(start) => stator_engine::clock::Clock::manual(start),
+        None => stator_engine::clock::Clock::system(),
+    };
+    let config = EngineConfig {
+        gsi_propagation_delay: config.gsi_propagation_delay,
+        clock: Arc::new(clock),
+        housekeeping_interval: config.housekeeping_interval,
+        stream_rollover: config.stream_rollover,
+        ..EngineConfig::default()
+    };
     Engine::open(store, config).map_err(|e| e.to_string())
 }
 
 /// Runs the server until SIGINT or SIGTERM.
 pub fn serve(config: ServerConfig) -> Result<(), String> {
     let engine = Arc::new(open_engine(&config)?);
+    stator_engine::housekeeping::start(&engine).map_err(|e| format!("cannot start housekeeping: {e}"))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .max_blocking_threads(256)

@@ -52,9 +52,30 @@ struct ServeArgs {
     /// many milliseconds after the item write (default: in the write, atomically).
     #[arg(long)]
     gsi_propagation_delay_ms: Option<u64>,
+    /// The server's clock: `system`, or `manual` for tests — time stands still at the
+    /// start time until advanced through `POST /stator/clock` (see docs/testing.md).
+    /// The endpoint exists only with `manual`.
+    #[arg(long, value_enum, default_value_t = ClockArg::System)]
+    clock: ClockArg,
+    /// With `--clock manual`: the start time, in seconds since the Unix epoch
+    /// (default: the real time at start-up).
+    #[arg(long)]
+    clock_start: Option<u64>,
+    /// How often the housekeeping pass runs (TTL deletes, stream trimming), in ms.
+    #[arg(long, default_value_t = 1000)]
+    housekeeping_interval_ms: u64,
+    /// How long a stream shard stays open before it closes and a child shard opens, in seconds.
+    #[arg(long, default_value_t = 4 * 3600)]
+    stream_shard_rollover_secs: u64,
     /// Log filter: error, warn, info, debug, trace, or a tracing directive.
     #[arg(long, default_value = "info")]
     log_level: String,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ClockArg {
+    System,
+    Manual,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -78,6 +99,14 @@ fn main() -> ExitCode {
                 },
                 account_id: a.account_id,
                 gsi_propagation_delay: a.gsi_propagation_delay_ms.map(std::time::Duration::from_millis),
+                manual_clock: match a.clock {
+                    ClockArg::System => None,
+                    ClockArg::Manual => {
+                        Some(a.clock_start.map_or_else(stator_engine::clock::system_now_ms, |s| s * 1000))
+                    }
+                },
+                housekeeping_interval: std::time::Duration::from_millis(a.housekeeping_interval_ms.max(10)),
+                stream_rollover: std::time::Duration::from_secs(a.stream_shard_rollover_secs.max(1)),
             };
             match stator_server::serve(config) {
                 Ok(()) => ExitCode::SUCCESS,

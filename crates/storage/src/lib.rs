@@ -112,6 +112,10 @@ pub trait Transaction: ReadView {
     /// updates commute: they never cause conflicts, and a counter that reaches zero
     /// is removed.
     fn add_counter(&mut self, key: Vec<u8>, delta: i64);
+    /// Keeps `guard` alive until the transaction ends: until commit has made its
+    /// writes visible (or failed), or until the transaction is dropped. Lets a caller
+    /// tie a reservation (a sequence number in flight) to the transaction's fate.
+    fn hold(&mut self, guard: Box<dyn std::any::Any + Send>);
     /// Commits atomically. The writes are visible to new snapshots when this returns;
     /// [`Commit::wait_durable`] waits until they are on stable storage.
     fn commit(self: Box<Self>) -> Result<Commit>;

@@ -125,6 +125,7 @@ impl<E: LocalEngine> KvStore for LocalStore<E> {
             reads: RefCell::new(HashSet::new()),
             writes: BTreeMap::new(),
             counters: Vec::new(),
+            held: Vec::new(),
         })
     }
 
@@ -144,6 +145,8 @@ struct LocalTxn<E: LocalEngine> {
     reads: RefCell<HashSet<Vec<u8>>>,
     writes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
     counters: Vec<(Vec<u8>, i64)>,
+    /// Dropped when the transaction ends (after commit applied its writes).
+    held: Vec<Box<dyn std::any::Any + Send>>,
 }
 
 impl<E: LocalEngine> ReadView for LocalTxn<E> {
@@ -176,8 +179,14 @@ impl<E: LocalEngine> Transaction for LocalTxn<E> {
         }
     }
 
+    fn hold(&mut self, guard: Box<dyn std::any::Any + Send>) {
+        self.held.push(guard);
+    }
+
     fn commit(self: Box<Self>) -> Result<Commit> {
         let this = *self;
+        // Released on every return path, after the writes are applied.
+        let _held = this.held;
         if this.writes.is_empty() && this.counters.is_empty() {
             return Ok(Commit::durable());
         }

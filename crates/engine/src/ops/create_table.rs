@@ -151,7 +151,7 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
         ));
     }
     if let Some(s) = &stream {
-        check_stream(s)?;
+        check_stream(s, true)?;
     }
     let (pk, sk) = match (find(hash_name), range_name.and_then(find)) {
         (Some(pk), sk) => (pk, sk),
@@ -170,7 +170,8 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
         )));
     }
 
-    let now = super::now_epoch();
+    let now = engine.clock().now_epoch();
+    let label_ms = table_settings::stream_label_ms(engine, &account, &region, &table.name);
     let tp = throughput.unwrap_or(table_settings::ThroughputInput { read: Some(0), write: Some(0) });
     let mut meta = TableMeta {
         name: table.name.clone(),
@@ -192,13 +193,14 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
             last_decrease: None,
             decreases_today: 0,
         },
-        stream: stream.as_ref().map(table_settings::new_stream),
+        stream: stream.as_ref().map(|s| table_settings::new_stream(s, label_ms)),
         sse,
         table_class: class.map(str::to_string),
         deletion_protection,
         tags,
         indexes,
         schema_version: 0,
+        ttl: None,
     };
     let catalog_key = layout::catalog_key(&account, &region, &table.name);
     let meta = engine.write_catalog(|txn| {
@@ -213,12 +215,43 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
             n += 1;
             idx.number = n as u64;
         }
+        let mut new_stream = None;
+        if let Some(st) = meta.stream.as_mut().filter(|s| s.enabled) {
+            n += 1;
+            st.id = Some(n as u64);
+        }
+        if let Some(st) = meta.stream.as_ref().filter(|s| s.enabled) {
+            let sm = new_stream_meta(&meta, st, label_ms);
+            txn.put(layout::stream_meta_key(sm.id), sm.to_bytes());
+            new_stream = Some(sm);
+        }
         txn.put(layout::NEXT_TABLE_KEY.to_vec(), n.to_be_bytes().to_vec());
         txn.put(catalog_key.clone(), meta.to_bytes());
         txn.put(layout::live_key(meta.number), 0u64.to_be_bytes().to_vec());
-        Ok(Outcome::Write(meta.clone()))
+        Ok(Outcome::Write((meta.clone(), new_stream)))
     })?;
+    let (meta, new_stream) = meta;
+    // The stream is live before any write can see the table point at it.
+    if let Some(sm) = new_stream {
+        engine.streams().register(sm);
+    }
     let meta = Arc::new(meta);
     engine.catalog.put(meta.clone());
     Ok(json!({ "TableDescription": meta.describe(engine.store(), "CREATING")? }))
+}
+
+/// The metadata of a table's new stream (settings with their number set).
+pub(crate) fn new_stream_meta(
+    table: &TableMeta,
+    st: &crate::catalog::StreamSettings,
+    label_ms: u64,
+) -> crate::streams::StreamMeta {
+    let view = st.view_type.as_deref().and_then(crate::streams::record::ViewType::parse);
+    crate::streams::StreamMeta::new(
+        st.id.unwrap_or_default(),
+        table,
+        view.unwrap_or(crate::streams::record::ViewType::KeysOnly),
+        st.label.clone().unwrap_or_default(),
+        label_ms,
+    )
 }

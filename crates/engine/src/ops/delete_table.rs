@@ -31,6 +31,10 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
         Ok(Outcome::Write(()))
     })?;
     engine.catalog.remove(account, region, &t.name);
+    // The table's stream stays readable for 24 hours, closed.
+    if let Some(id) = meta.stream.as_ref().filter(|s| s.enabled).and_then(|s| s.id) {
+        engine.streams().close(id)?;
+    }
     let store = engine.store_arc();
     let number = meta.number;
     let mut prefixes = vec![(number, layout::items_prefix(number))];

@@ -160,7 +160,7 @@ pub fn store(
     key: &[u8],
     old: Option<&Item>,
     new: Option<&Item>,
-    limits: &crate::WriteLimits,
+    limits: &crate::WriteLimits<'_>,
 ) -> Result<Stored, DynamoError> {
     let collection_limit = limits.max_item_collection_bytes;
     let collection_size = crate::item_collections::account(txn, meta, key, old, new, collection_limit)?;
@@ -176,6 +176,7 @@ pub fn store(
     let async_globals = limits.async_gsi && meta.indexes.iter().any(|i| i.kind == crate::catalog::IndexKind::Global);
     let which = if async_globals { crate::indexes::Which::Local } else { crate::indexes::Which::All };
     let index_units = crate::indexes::maintain(txn, meta, key, old, new, which);
+    limits.streams.record_change(txn, meta, old, new, limits.service)?;
     let deferred = async_globals.then(|| (old.cloned(), new.cloned()));
     Ok(Stored { index_units, collection_size, deferred })
 }

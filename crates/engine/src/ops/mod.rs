@@ -8,8 +8,13 @@ pub mod delete_item;
 pub mod delete_table;
 pub mod describe_endpoints;
 pub mod describe_limits;
+pub mod describe_stream;
 pub mod describe_table;
+pub mod describe_time_to_live;
 pub mod get_item;
+pub mod get_records;
+pub mod get_shard_iterator;
+pub mod list_streams;
 pub mod list_tables;
 pub mod put_item;
 pub mod query;
@@ -18,17 +23,12 @@ pub mod transact_get_items;
 pub mod transact_write_items;
 pub mod update_item;
 pub mod update_table;
+pub mod update_time_to_live;
 
 mod index_specs;
 mod index_updates;
-mod item_write;
+pub(crate) mod item_write;
 
 pub(crate) use item_write::Stored;
 mod read_page;
 mod table_settings;
-
-/// Seconds since the Unix epoch, with millisecond precision, as DynamoDB's timestamps.
-pub(crate) fn now_epoch() -> f64 {
-    let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-    (d.as_millis() as f64) / 1000.0
-}

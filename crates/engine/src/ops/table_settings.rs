@@ -53,34 +53,52 @@ pub fn stream(req: Obj, c: &mut Constraints) -> Result<Option<StreamInput>, Dyna
     c.one_of(
         view,
         "streamSpecification.streamViewType",
-        &["NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY"],
+        &["OLD_IMAGE", "KEYS_ONLY", "NEW_AND_OLD_IMAGES", "NEW_IMAGE"],
     );
     Ok(Some(StreamInput { enabled: enabled.unwrap_or(false), view_type: view.map(str::to_string) }))
 }
 
-/// Semantic checks of a stream specification, after the Coral constraints passed.
-pub fn check_stream(s: &StreamInput) -> Result<(), DynamoError> {
-    if s.enabled && s.view_type.is_none() {
-        return Err(DynamoError::validation(
-            "One or more parameter values were invalid: StreamViewType is required when StreamEnabled is true",
-        ));
-    }
-    if !s.enabled && s.view_type.is_some() {
-        return Err(DynamoError::validation(
-            "One or more parameter values were invalid: Stream view type must not be specified when stream is disabled",
-        ));
-    }
-    Ok(())
+/// Semantic checks of a stream specification, after the Coral constraints passed
+/// (CreateTable and UpdateTable word them differently).
+pub fn check_stream(s: &StreamInput, creating: bool) -> Result<(), DynamoError> {
+    let message = match (s.enabled, s.view_type.is_some(), creating) {
+        (true, false, true) => "Table is being created with a stream enabled, UpdateViewType is required",
+        (false, true, true) => "Table is being created with a stream disabled, UpdateViewType should not be specified",
+        (true, false, false) => "If stream is being enabled then UpdateViewType is required",
+        (false, true, false) => "If stream is being disabled, then UpdateViewType must not be specified",
+        _ => return Ok(()),
+    };
+    Err(DynamoError::validation(format!("One or more parameter values were invalid: {message}")))
 }
 
-/// A new stream's settings (with a fresh label) from an enabled specification.
-pub fn new_stream(s: &StreamInput) -> StreamSettings {
-    StreamSettings { enabled: s.enabled, view_type: s.view_type.clone(), label: s.enabled.then(stream_label) }
+/// The settings of a table's new stream (its number is set when the catalog change
+/// commits), or of a table created with a disabled stream.
+pub fn new_stream(s: &StreamInput, label_ms: u64) -> StreamSettings {
+    StreamSettings {
+        enabled: s.enabled,
+        view_type: s.view_type.clone(),
+        label: s.enabled.then(|| stream_label(label_ms)),
+        id: None,
+    }
+}
+
+/// The time a new stream of a table is labelled with: now, or just after the table's
+/// latest stream when that is as recent (labels must differ: they name the stream).
+pub fn stream_label_ms(engine: &crate::Engine, account: &str, region: &str, table: &str) -> u64 {
+    let latest = engine
+        .streams()
+        .list()
+        .into_iter()
+        .filter(|m| m.account == account && m.region == region && m.table_name == table)
+        .map(|m| m.created_ms + 1)
+        .max()
+        .unwrap_or(0);
+    engine.clock().now_ms().max(latest)
 }
 
 /// A stream label: the creation time, ISO-8601 with milliseconds, as DynamoDB's.
-pub fn stream_label() -> String {
-    let ms = (super::now_epoch() * 1000.0) as i64;
+pub fn stream_label(ms: u64) -> String {
+    let ms = ms as i64;
     let (secs, milli) = (ms.div_euclid(1000), ms.rem_euclid(1000));
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);

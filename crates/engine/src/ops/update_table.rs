@@ -53,7 +53,7 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
     }
     let current = engine.catalog.get(&account, &region, &t.name).ok_or_else(|| table_not_found(&t.name))?;
     let mut meta: TableMeta = (*current).clone();
-    let now = super::now_epoch();
+    let now = engine.clock().now_epoch();
     let mut capacity_changed = false;
 
     let target_mode = match billing {
@@ -111,24 +111,35 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
         meta.throughput.write = write;
         capacity_changed = true;
     }
+    // The stream being closed, and whether a new one opens.
+    let mut closing: Option<u64> = None;
+    let mut label_ms = 0;
     if let Some(s) = &stream {
-        check_stream(s)?;
+        check_stream(s, false)?;
         let enabled_now = meta.stream.as_ref().is_some_and(|s| s.enabled);
         if s.enabled && enabled_now {
-            return Err(DynamoError::validation(format!("Table already has an enabled stream: {}", meta.arn())));
+            return Err(DynamoError::validation(format!(
+                "Table already has an enabled stream: TableName: {}",
+                meta.name
+            )));
         }
         if !s.enabled && !enabled_now {
-            return Err(DynamoError::validation("Table does not have a stream to disable"));
+            return Err(DynamoError::validation(format!("Table has no stream to disable: TableName: {}", meta.name)));
         }
+        closing = meta.stream.as_ref().filter(|s| s.enabled).and_then(|s| s.id);
+        label_ms = table_settings::stream_label_ms(engine, &account, &region, &t.name);
         meta.stream = Some(if s.enabled {
-            table_settings::new_stream(s)
+            table_settings::new_stream(s, label_ms)
         } else {
             StreamSettings {
                 enabled: false,
                 view_type: None,
                 label: meta.stream.as_ref().and_then(|x| x.label.clone()),
+                id: None,
             }
         });
+        // Writes planned with the old stream settings must retry with the new ones.
+        meta.schema_version += 1;
     }
     if let Some(class) = class {
         meta.table_class = Some(class.to_string());
@@ -143,30 +154,37 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
     let new_defs = index_updates::definitions(req)?;
     let key = layout::catalog_key(&account, &region, &t.name);
     let base = meta;
-    let (meta, followups) = engine.write_catalog(|txn| {
-        match txn.get(&key).map_err(crate::internal)? {
-            Some(v) if TableMeta::from_bytes(&v)? == *current => {}
-            Some(_) => {
-                return Err(DynamoError::ResourceInUse(format!(
-                    "Attempt to change a resource which is still in use: Table is being updated: {}",
-                    t.name
-                )))
-            }
-            None => return Err(table_not_found(&t.name)),
-        }
+    let meta = engine.write_catalog(|txn| {
+        expect_current(txn, &key, &current)?;
         let mut meta = base.clone();
         let mut next = decode_counter(txn.get(layout::NEXT_TABLE_KEY).map_err(crate::internal)?.as_deref()).max(0);
         let followups = index_updates::apply(&mut meta, &gsi_updates, &new_defs, &mut || {
             next += 1;
             Ok(next as u64)
         })?;
+        let mut new_stream = None;
+        if let Some(st) = meta.stream.as_mut().filter(|s| s.enabled && s.id.is_none()) {
+            next += 1;
+            st.id = Some(next as u64);
+            let st = st.clone();
+            let sm = super::create_table::new_stream_meta(&meta, &st, label_ms);
+            txn.put(layout::stream_meta_key(sm.id), sm.to_bytes());
+            new_stream = Some(sm);
+        }
         txn.put(layout::NEXT_TABLE_KEY.to_vec(), next.to_be_bytes().to_vec());
         txn.put(layout::live_key(meta.number), meta.schema_version.to_be_bytes().to_vec());
         txn.put(key.clone(), meta.to_bytes());
-        Ok(Outcome::Write((meta, followups)))
+        Ok(Outcome::Write((meta, followups, new_stream)))
     })?;
+    let (meta, followups, new_stream) = (meta.0, meta.1, meta.2);
+    if let Some(sm) = new_stream {
+        engine.streams().register(sm);
+    }
     let meta = Arc::new(meta);
     engine.catalog.put(meta.clone());
+    if let Some(id) = closing {
+        engine.streams().close(id)?;
+    }
     let index_changed = !followups.is_empty();
     let mut deleting = Vec::new();
     for f in followups {
@@ -209,4 +227,21 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
         }
     }
     Ok(json!({ "TableDescription": description }))
+}
+
+/// Inside a catalog change: the table's stored metadata must still be `current`,
+/// else another change got there first.
+pub(crate) fn expect_current(
+    txn: &dyn stator_storage::Transaction,
+    key: &[u8],
+    current: &TableMeta,
+) -> Result<(), DynamoError> {
+    match txn.get(key).map_err(crate::internal)? {
+        Some(v) if TableMeta::from_bytes(&v)? == *current => Ok(()),
+        Some(_) => Err(DynamoError::ResourceInUse(format!(
+            "Attempt to change a resource which is still in use: Table is being updated: {}",
+            current.name
+        ))),
+        None => Err(table_not_found(&current.name)),
+    }
 }

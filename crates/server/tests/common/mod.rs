@@ -83,6 +83,39 @@ impl Server {
         Client::from_conf(config)
     }
 
+    /// A DynamoDB Streams SDK client for region us-east-1.
+    pub fn streams_client(&self) -> aws_sdk_dynamodbstreams::Client {
+        let http = aws_smithy_http_client::Builder::new().build_http();
+        let config = aws_sdk_dynamodbstreams::Config::builder()
+            .behavior_version(aws_sdk_dynamodbstreams::config::BehaviorVersion::latest())
+            .endpoint_url(self.endpoint())
+            .region(aws_sdk_dynamodbstreams::config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_dynamodbstreams::config::Credentials::new(
+                "AKIDTEST", "secret", None, None, "test",
+            ))
+            .http_client(http)
+            .build();
+        aws_sdk_dynamodbstreams::Client::from_conf(config)
+    }
+
+    /// Moves the manual clock (`--clock manual`) forward and waits for the
+    /// housekeeping it triggers; returns the new time in ms.
+    pub fn advance_clock(&self, ms: u64) -> u64 {
+        let (status, _, body) =
+            self.raw_at("POST", "/stator/clock", &[], format!("{{\"advance_ms\":{ms}}}").as_bytes());
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+        let v: serde_json::Value = serde_json::from_slice(&body).expect("clock answer");
+        v["now_ms"].as_u64().expect("now_ms")
+    }
+
+    /// The manual clock's time, ms.
+    pub fn clock_now_ms(&self) -> u64 {
+        let (status, _, body) = self.raw_at("GET", "/stator/clock", &[], b"");
+        assert_eq!(status, 200);
+        let v: serde_json::Value = serde_json::from_slice(&body).expect("clock answer");
+        v["now_ms"].as_u64().expect("now_ms")
+    }
+
     /// Kills the process with SIGKILL (no shutdown path runs) and waits for it.
     pub fn kill9(mut self) {
         let _ = self.child.kill();
@@ -98,10 +131,21 @@ impl Server {
 
     /// One raw HTTP/1.1 exchange: returns (status, headers lower-cased, body).
     pub fn raw(&self, method: &str, headers: &[(&str, &str)], body: &[u8]) -> (u16, Vec<(String, String)>, Vec<u8>) {
+        self.raw_at(method, "/", headers, body)
+    }
+
+    /// [`Server::raw`] on another path.
+    pub fn raw_at(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> (u16, Vec<(String, String)>, Vec<u8>) {
         let mut s = TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
         s.set_read_timeout(Some(Duration::from_secs(20))).expect("timeout");
         let mut req = format!(
-            "{method} / HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\nContent-Length: {}\r\n",
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\nContent-Length: {}\r\n",
             self.port,
             body.len()
         );
