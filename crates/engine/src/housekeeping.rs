@@ -12,6 +12,7 @@ use crate::Engine;
 impl Engine {
     /// One pass: a TTL sweep, then stream trimming.
     pub fn housekeeping(&self) -> Result<crate::ttl::SweepReport, DynamoError> {
+        let _pass = self.ttl.pass.lock();
         let report = self.sweep_ttl()?;
         self.streams().trim()?;
         Ok(report)
@@ -21,14 +22,20 @@ impl Engine {
     /// item is deleted and every stale stream record trimmed, so that a test sees the
     /// effect of the new time when this returns. `None` on the system clock.
     pub fn advance_clock(&self, ms: u64) -> Result<Option<u64>, DynamoError> {
+        if !self.clock().is_manual() {
+            return Ok(None);
+        }
+        let _pass = self.ttl.pass.lock();
         let Some(now) = self.clock().advance(ms) else { return Ok(None) };
-        // Each pass covers SCAN_BUDGET items of every table; bounded all the same.
-        for _ in 0..10_000 {
-            let r = self.housekeeping()?;
-            if r.complete && r.deleted == 0 {
+        // Whole walks from the start of every table, each pass covering SCAN_BUDGET
+        // items of each; bounded all the same.
+        self.ttl.restart();
+        for _ in 0..100_000 {
+            if self.sweep_ttl()?.complete {
                 break;
             }
         }
+        self.streams().trim()?;
         Ok(Some(now))
     }
 }

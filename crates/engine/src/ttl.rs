@@ -42,6 +42,15 @@ pub fn is_expired(item: &Item, attribute: &str, now_ms: u64) -> bool {
 #[derive(Default)]
 pub struct Sweeper {
     cursors: Mutex<HashMap<u64, Vec<u8>>>,
+    /// Held for a whole housekeeping pass: passes never interleave.
+    pub(crate) pass: Mutex<()>,
+}
+
+impl Sweeper {
+    /// Restarts every table's walk from its beginning.
+    pub(crate) fn restart(&self) {
+        self.cursors.lock().clear();
+    }
 }
 
 /// What one pass did.
@@ -76,9 +85,9 @@ impl Engine {
                         last = commit.or(last);
                     }
                     Ok((false, _)) => {}
-                    // Held by a transaction, or the schema changed: the next pass retries.
-                    Err(DynamoError::TransactionConflict(_)) => report.complete = false,
-                    Err(DynamoError::Internal(m)) if m == crate::STALE_SCHEMA => report.complete = false,
+                    // Held by a transaction, or the schema changed: a later pass retries.
+                    Err(DynamoError::TransactionConflict(_)) => {}
+                    Err(DynamoError::Internal(m)) if m == crate::STALE_SCHEMA => {}
                     Err(DynamoError::ResourceNotFound(_)) => break,
                     Err(e) => return Err(e),
                 }

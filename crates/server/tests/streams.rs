@@ -30,7 +30,9 @@ async fn enable_stream(db: &Client, table: &str, view: StreamViewType) -> String
         .send()
         .await
         .expect("enable stream");
-    out.table_description().unwrap().latest_stream_arn().unwrap().to_string()
+    let t = out.table_description().unwrap();
+    assert_eq!(t.table_status().unwrap().as_str(), "UPDATING");
+    t.latest_stream_arn().unwrap().to_string()
 }
 
 async fn table_with_stream(db: &Client, table: &str, view: StreamViewType) -> String {
@@ -336,6 +338,11 @@ async fn iterator_types_and_their_errors() {
         .await
         .unwrap_err();
     assert_eq!(err_of(e).0, "ValidationException");
+    let e = st.list_streams().table_name("no-such-table").send().await.unwrap_err();
+    assert_eq!(
+        err_of(e),
+        ("ResourceNotFoundException".into(), "Requested resource not found: Table: no-such-table not found".into())
+    );
     let e = st.get_records().shard_iterator("not-an-iterator").send().await.unwrap_err();
     assert_eq!(err_of(e).0, "ValidationException");
     let e = st.get_records().shard_iterator(&it).limit(1001).send().await.unwrap_err();

@@ -242,3 +242,52 @@ async fn the_clock_endpoint_exists_only_with_the_manual_clock() {
     assert_eq!(status, 400);
     assert_eq!(manual.clock_now_ms(), t0 + 1500);
 }
+
+#[tokio::test]
+async fn a_large_table_is_swept_completely_in_bounded_passes() {
+    use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
+    let server = manual_server();
+    let db = server.client();
+    common::create_table(&db, "big", false).await;
+    db.update_time_to_live().table_name("big").time_to_live_specification(spec("exp", true)).send().await.unwrap();
+    let now = server.clock_now_ms() / 1000;
+    // More items than one pass examines, more expired ones than one pass deletes.
+    let total = 10_500;
+    let mut batch = Vec::new();
+    for i in 0..total {
+        let exp = if i % 2 == 0 { now - 10 } else { now + 3600 };
+        batch.push(
+            WriteRequest::builder()
+                .put_request(
+                    PutRequest::builder()
+                        .item("pk", s(&format!("k{i}")))
+                        .item("exp", n(&exp.to_string()))
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        );
+        if batch.len() == 25 {
+            let out = db.batch_write_item().request_items("big", std::mem::take(&mut batch)).send().await.unwrap();
+            assert!(out.unprocessed_items().is_none_or(|u| u.is_empty()));
+        }
+    }
+    server.advance_clock(1);
+    let t = db.describe_table().table_name("big").send().await.unwrap();
+    assert_eq!(t.table().unwrap().item_count(), Some(total / 2));
+    let mut start = None;
+    let mut seen = 0;
+    loop {
+        let page = db.scan().table_name("big").set_exclusive_start_key(start.take()).send().await.unwrap();
+        for item in page.items() {
+            let exp: u64 = item["exp"].as_n().unwrap().parse().unwrap();
+            assert!(exp > now, "an expired item survived the sweep");
+            seen += 1;
+        }
+        match page.last_evaluated_key() {
+            Some(k) => start = Some(k.clone()),
+            None => break,
+        }
+    }
+    assert_eq!(seen, total / 2);
+}

@@ -27,6 +27,12 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
         .filter(|m| m.account == ctx.account && m.region == ctx.region)
         .filter(|m| table.is_none_or(|t| m.table_name == t))
         .collect();
+    // A table that neither exists nor left a stream behind is not found.
+    if let Some(t) = table {
+        if mine.is_empty() && engine.catalog.get(&ctx.account, &ctx.region, t).is_none() {
+            return Err(super::describe_table::table_not_found(t));
+        }
+    }
     let from = match start {
         Some(arn) => mine.iter().position(|m| m.arn() == arn).map_or(0, |i| i + 1),
         None => 0,

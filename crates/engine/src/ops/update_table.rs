@@ -209,7 +209,8 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
             })
             .map_err(crate::internal)?;
     }
-    let capacity_changed = capacity_changed || index_changed;
+    // A stream change keeps the table UPDATING for a few seconds on DynamoDB.
+    let capacity_changed = capacity_changed || index_changed || stream.is_some();
     let status = if capacity_changed { "UPDATING" } else { "ACTIVE" };
     let mut description = meta.describe(engine.store(), status)?;
     // A deleted index is gone from the catalog but DynamoDB still shows it, DELETING.
