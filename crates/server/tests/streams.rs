@@ -730,3 +730,48 @@ async fn table_and_stream_agree_after_kill_9() {
     let after = read_all(&st, &arn).await.last().map(seq).unwrap();
     assert!(after > before);
 }
+
+#[tokio::test]
+async fn stream_specification_validation_messages() {
+    let server = Server::start();
+    let create = |spec: &str| {
+        format!(
+            r#"{{"TableName":"vvv","AttributeDefinitions":[{{"AttributeName":"pk","AttributeType":"S"}}],"KeySchema":[{{"AttributeName":"pk","KeyType":"HASH"}}],"BillingMode":"PAY_PER_REQUEST","StreamSpecification":{spec}}}"#
+        )
+    };
+    let cases = [
+        (r#"{"StreamEnabled":true}"#, "One or more parameter values were invalid: Table is being created with a stream enabled, UpdateViewType is required"),
+        (r#"{"StreamEnabled":false,"StreamViewType":"NEW_IMAGE"}"#, "One or more parameter values were invalid: Table is being created with a stream disabled, UpdateViewType should not be specified"),
+        (r#"{"StreamViewType":"NEW_IMAGE"}"#, "1 validation error detected: Value null at 'streamSpecification.streamEnabled' failed to satisfy constraint: Member must not be null"),
+        (r#"{"StreamEnabled":true,"StreamViewType":"new_image"}"#, "1 validation error detected: Value 'new_image' at 'streamSpecification.streamViewType' failed to satisfy constraint: Member must satisfy enum value set: [OLD_IMAGE, KEYS_ONLY, NEW_AND_OLD_IMAGES, NEW_IMAGE]"),
+    ];
+    for (spec, msg) in cases {
+        let (status, body) = server.call("CreateTable", &create(spec));
+        assert_eq!((status, body["message"].as_str()), (400, Some(msg)), "{spec}");
+    }
+    let (status, _) = server.call("CreateTable", &create(r#"{"StreamEnabled":false}"#));
+    assert_eq!(status, 200);
+    let (_, d) = server.call("DescribeTable", r#"{"TableName":"vvv"}"#);
+    assert!(d["Table"].get("LatestStreamArn").is_none());
+    let update = |spec: &str| format!(r#"{{"TableName":"vvv","StreamSpecification":{spec}}}"#);
+    let cases = [
+        (r#"{"StreamEnabled":true}"#, "One or more parameter values were invalid: If stream is being enabled then UpdateViewType is required"),
+        (r#"{"StreamEnabled":false,"StreamViewType":"KEYS_ONLY"}"#, "One or more parameter values were invalid: If stream is being disabled, then UpdateViewType must not be specified"),
+    ];
+    for (spec, msg) in cases {
+        let (status, body) = server.call("UpdateTable", &update(spec));
+        assert_eq!((status, body["message"].as_str()), (400, Some(msg)), "{spec}");
+    }
+    // The Streams API answers on its own target prefix only.
+    let (status, _, body) = server.raw(
+        "POST",
+        &[
+            ("Content-Type", "application/x-amz-json-1.0"),
+            ("X-Amz-Target", "DynamoDB_20120810.ListStreams"),
+            ("Authorization", common::AUTH),
+        ],
+        b"{}",
+    );
+    let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!((status, body["__type"].as_str()), (400, Some("com.amazon.coral.service#UnknownOperationException")));
+}
