@@ -19,6 +19,7 @@ pub mod legacy;
 mod ops;
 pub mod propagation;
 pub mod request;
+pub mod statements;
 pub mod streams;
 pub mod ttl;
 
@@ -183,6 +184,9 @@ impl Engine {
             Operation::DescribeStream => ops::describe_stream::execute(self, ctx, req),
             Operation::GetShardIterator => ops::get_shard_iterator::execute(self, ctx, req),
             Operation::GetRecords => ops::get_records::execute(self, ctx, req),
+            Operation::ExecuteStatement => ops::execute_statement::execute(self, ctx, req),
+            Operation::BatchExecuteStatement => ops::batch_execute_statement::execute(self, ctx, req),
+            Operation::ExecuteTransaction => ops::execute_transaction::execute(self, ctx, req),
         }
     }
 
@@ -210,6 +214,8 @@ impl Engine {
             Operation::CreateTable | Operation::DeleteTable | Operation::UpdateTable | Operation::UpdateTimeToLive => {
                 true
             }
+            // A statement may write, or scan a whole table.
+            Operation::ExecuteStatement | Operation::BatchExecuteStatement | Operation::ExecuteTransaction => true,
             Operation::PutItem
             | Operation::DeleteItem
             | Operation::UpdateItem

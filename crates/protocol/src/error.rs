@@ -69,6 +69,8 @@ pub enum DynamoError {
     UnrecognizedClient(String),
     /// Not authorized (HTTP 400).
     AccessDenied(String),
+    /// PartiQL INSERT of an item that exists (HTTP 400).
+    DuplicateItem(String),
     /// DynamoDB Streams: the records an iterator points at were trimmed (HTTP 400).
     TrimmedDataAccess(String),
     /// DynamoDB Streams: the shard iterator is older than 15 minutes (HTTP 400).
@@ -114,6 +116,7 @@ impl DynamoError {
             DynamoError::AccessDenied(_) => "AccessDeniedException",
             DynamoError::RequestEntityTooLarge(_) => "RequestEntityTooLarge",
             DynamoError::TrimmedDataAccess(_) => "TrimmedDataAccessException",
+            DynamoError::DuplicateItem(_) => "DuplicateItemException",
             DynamoError::ExpiredIterator(_) => "ExpiredIteratorException",
             DynamoError::Internal(_) => "InternalServerError",
         }
@@ -145,6 +148,7 @@ impl DynamoError {
             | DynamoError::IdempotentParameterMismatch(_)
             | DynamoError::TrimmedDataAccess(_)
             | DynamoError::ExpiredIterator(_)
+            | DynamoError::DuplicateItem(_)
             | DynamoError::Internal(_) => DDB,
         }
     }
@@ -180,6 +184,7 @@ impl DynamoError {
             | DynamoError::UnrecognizedClient(_)
             | DynamoError::TrimmedDataAccess(_)
             | DynamoError::ExpiredIterator(_)
+            | DynamoError::DuplicateItem(_)
             | DynamoError::AccessDenied(_) => 400,
         }
     }
@@ -210,6 +215,7 @@ impl DynamoError {
             | DynamoError::AccessDenied(_)
             | DynamoError::TrimmedDataAccess(_)
             | DynamoError::ExpiredIterator(_)
+            | DynamoError::DuplicateItem(_)
             | DynamoError::RequestEntityTooLarge(_) => false,
         }
     }
@@ -241,6 +247,7 @@ impl DynamoError {
             | DynamoError::AccessDenied(m)
             | DynamoError::TrimmedDataAccess(m)
             | DynamoError::ExpiredIterator(m)
+            | DynamoError::DuplicateItem(m)
             | DynamoError::RequestEntityTooLarge(m) => Some(m),
         }
     }

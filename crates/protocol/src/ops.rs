@@ -50,6 +50,9 @@ operations!(
     DescribeStream,
     GetShardIterator,
     GetRecords,
+    ExecuteStatement,
+    BatchExecuteStatement,
+    ExecuteTransaction,
 );
 
 impl Operation {

@@ -1,6 +1,7 @@
 //! One module per DynamoDB operation. Each has `execute(engine, ctx, request)`,
 //! which validates the whole request before touching the store.
 
+pub mod batch_execute_statement;
 pub mod batch_get_item;
 pub mod batch_write_item;
 pub mod create_table;
@@ -11,6 +12,8 @@ pub mod describe_limits;
 pub mod describe_stream;
 pub mod describe_table;
 pub mod describe_time_to_live;
+pub mod execute_statement;
+pub mod execute_transaction;
 pub mod get_item;
 pub mod get_records;
 pub mod get_shard_iterator;
@@ -30,5 +33,5 @@ mod index_updates;
 pub(crate) mod item_write;
 
 pub(crate) use item_write::Stored;
-mod read_page;
+pub(crate) mod read_page;
 mod table_settings;

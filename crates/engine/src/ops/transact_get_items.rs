@@ -5,14 +5,15 @@
 use std::sync::Arc;
 
 use serde_json::{json, Map, Value};
+use stator_expr::Path;
 use stator_protocol::{Constraints, DynamoError, Obj};
-use stator_types::item_to_json;
 use stator_types::itemcodec::decode_item;
 use stator_types::size::item_size;
+use stator_types::{item_to_json, Item};
 
 use crate::capacity::{consumed, read_units, ReturnCapacity};
 use crate::catalog::TableMeta;
-use crate::request::{self, expr_err};
+use crate::request::{self, expr_err, TableRef};
 use crate::{keys, Engine, RequestContext};
 
 pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value, DynamoError> {
@@ -46,8 +47,22 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
         let table = table.ok_or_else(|| DynamoError::Internal("required member checked above".into()))?;
         gets.push((table, key_item, projection));
     }
+    run_gets(engine, ctx, &gets, cap)
+}
+
+/// One read of a transaction: table, key, projection.
+pub(crate) type Get = (TableRef, Item, Option<Vec<Path>>);
+
+/// Reads every item from one snapshot, cancelled if any is held by a transaction in
+/// progress: `{"Responses": [...], "ConsumedCapacity"?}`.
+pub(crate) fn run_gets(
+    engine: &Engine,
+    ctx: &RequestContext,
+    gets: &[Get],
+    cap: ReturnCapacity,
+) -> Result<Value, DynamoError> {
     let mut resolved: Vec<(Arc<TableMeta>, Vec<u8>)> = Vec::with_capacity(gets.len());
-    for (table, key_item, _) in &gets {
+    for (table, key_item, _) in gets {
         let meta = engine.table(ctx, table)?;
         let key = keys::key_of_key(&meta, key_item)?;
         if resolved.iter().any(|(_, k)| *k == key) {

@@ -24,19 +24,23 @@ pub const MAX_ACTIONS: usize = 100;
 /// Largest transaction, in item bytes.
 pub const MAX_TRANSACTION_BYTES: usize = 4 * 1024 * 1024;
 
-enum Kind {
+/// What one action does.
+pub(crate) enum Kind {
     Check,
     Put(Item),
     Delete,
     Update(Option<Update>),
 }
 
-struct Action {
-    table: TableRef,
-    kind: Kind,
-    key_item: Item,
-    condition: Option<Condition>,
-    return_old: bool,
+/// One action of a transaction.
+pub(crate) struct Action {
+    pub table: TableRef,
+    pub kind: Kind,
+    pub key_item: Item,
+    pub condition: Option<Condition>,
+    pub return_old: bool,
+    /// A PartiQL INSERT: its failed condition (the item exists) is a `DuplicateItem`.
+    pub insert: bool,
 }
 
 fn parse_action(i: usize, a: Obj) -> Result<Action, DynamoError> {
@@ -83,7 +87,7 @@ fn parse_action(i: usize, a: Obj) -> Result<Action, DynamoError> {
         "Delete" => Kind::Delete,
         _ => Kind::Update(update),
     };
-    Ok(Action { table, kind, key_item: item, condition, return_old: rv == Some("ALL_OLD") })
+    Ok(Action { table, kind, key_item: item, condition, return_old: rv == Some("ALL_OLD"), insert: false })
 }
 
 /// Reads `TransactItems` (1 to 100 actions), shared by both transaction operations.
@@ -103,7 +107,7 @@ pub(crate) fn transact_items<'a>(req: Obj<'a>, c: &mut Constraints) -> Result<Op
 /// Write units of one action: its index, the table's units, and each index's units.
 type ActionUnits = (usize, f64, Vec<(String, f64)>);
 
-fn request_fingerprint(req: Obj) -> String {
+pub(crate) fn request_fingerprint(req: Obj) -> String {
     let mut m = req.0.clone();
     m.remove("ClientRequestToken");
     serde_json::to_string(&m).unwrap_or_default()
@@ -127,7 +131,7 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
     }
 }
 
-fn run_transaction(
+pub(crate) fn run_transaction(
     engine: &Engine,
     ctx: &RequestContext,
     actions: &[Action],
@@ -210,6 +214,13 @@ fn attempt(
                 };
                 reasons.push(if ok {
                     none_reason()
+                } else if a.insert {
+                    failed = true;
+                    CancellationReason {
+                        code: "DuplicateItem".into(),
+                        message: Some("Duplicate primary key exists in table".into()),
+                        item: None,
+                    }
                 } else {
                     failed = true;
                     CancellationReason {
