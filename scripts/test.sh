@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the project: formatting and lint gates, unit, property and
 # integration tests (cargo), the AWS CLI smoke test, and the steps of the TaskApp lab
-# (../shared/acceptance/taskapp-lab.sh) that Stator supports so far.
+# (../shared/acceptance/taskapp-lab.sh) that Stator supports so far, and a brief run of
+# the parser fuzz targets.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v aws >/dev/null 2>&1; then
@@ -13,3 +14,4 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked
 scripts/cli-smoke.sh target/debug/stator
 scripts/lab.sh target/debug/stator
+scripts/fuzz-smoke.sh

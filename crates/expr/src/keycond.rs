@@ -64,16 +64,7 @@ fn leaf(c: &Condition) -> Result<KeyCondition, ExprError> {
                 (Operand::Size(_), _) | (_, Operand::Size(_)) => return Err(invalid_operator("size")),
                 (Operand::Path(p), Operand::Value(v)) => (p, v, *op),
                 // `:v < k` reads as `k > :v`.
-                (Operand::Value(v), Operand::Path(p)) => {
-                    let flipped = match op {
-                        CmpOp::Lt => CmpOp::Gt,
-                        CmpOp::Le => CmpOp::Ge,
-                        CmpOp::Gt => CmpOp::Lt,
-                        CmpOp::Ge => CmpOp::Le,
-                        other => *other,
-                    };
-                    (p, v, flipped)
-                }
+                (Operand::Value(v), Operand::Path(p)) => (p, v, op.flipped()),
                 _ if *op == CmpOp::Ne => return Err(invalid_operator("<>")),
                 _ => return Err(unsupported()),
             };

@@ -56,11 +56,11 @@ impl Parser<'_> {
         &self.tokens[self.pos.min(self.tokens.len() - 1)]
     }
 
+    /// The current token; moves past it (past the end too, so that stepping back
+    /// after `next` always returns to the token just read).
     fn next(&mut self) -> Tok {
         let t = self.peek().clone();
-        if self.pos < self.tokens.len() - 1 {
-            self.pos += 1;
-        }
+        self.pos += 1;
         t
     }
 

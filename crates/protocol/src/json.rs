@@ -221,6 +221,20 @@ impl Constraints {
         }
     }
 
+    /// Bounds on the number of members of a list (`shown` as DynamoDB prints it).
+    pub fn count<T>(&mut self, list: Option<&[T]>, path: &str, min: usize, max: usize) {
+        match list {
+            Some(l) if l.len() < min => {
+                let shown = if l.is_empty() { "'[]'" } else { "'[...]'" };
+                self.fail(shown, path, &format!("Member must have length greater than or equal to {min}"));
+            }
+            Some(l) if l.len() > max => {
+                self.fail("'[...]'", path, &format!("Member must have length less than or equal to {max}"))
+            }
+            _ => {}
+        }
+    }
+
     /// A numeric lower bound.
     pub fn at_least(&mut self, v: Option<i64>, path: &str, min: i64) {
         if let Some(n) = v {

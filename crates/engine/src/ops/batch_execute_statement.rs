@@ -57,13 +57,7 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
     let mut c = Constraints::new();
     let list = req.list_of_obj("Statements")?;
     c.require(&list, "statements");
-    if let Some(l) = &list {
-        if l.is_empty() {
-            c.fail("'[]'", "statements", "Member must have length greater than or equal to 1");
-        } else if l.len() > MAX_STATEMENTS {
-            c.fail("'[...]'", "statements", "Member must have length less than or equal to 25");
-        }
-    }
+    c.count(list.as_deref(), "statements", 1, MAX_STATEMENTS);
     let cap = request::return_consumed_capacity(req, &mut c)?;
     let mut entries = Vec::new();
     for (i, s) in list.iter().flatten().enumerate() {

@@ -28,13 +28,7 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
     let mut c = Constraints::new();
     let list = req.list_of_obj("TransactStatements")?;
     c.require(&list, "transactStatements");
-    if let Some(l) = &list {
-        if l.is_empty() {
-            c.fail("'[]'", "transactStatements", "Member must have length greater than or equal to 1");
-        } else if l.len() > MAX_ACTIONS {
-            c.fail("'[...]'", "transactStatements", "Member must have length less than or equal to 100");
-        }
-    }
+    c.count(list.as_deref(), "transactStatements", 1, MAX_ACTIONS);
     let token = req.str("ClientRequestToken")?;
     c.length(token, "clientRequestToken", 1, 36);
     let cap = request::return_consumed_capacity(req, &mut c)?;

@@ -98,7 +98,8 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
     Ok(read_page::response(&meta, idx, page, &shape, consistent, cap))
 }
 
-fn type_matches(attr: &KeyAttr, v: &AttributeValue) -> bool {
+/// Whether a value has a key attribute's scalar type.
+pub(crate) fn type_matches(attr: &KeyAttr, v: &AttributeValue) -> bool {
     matches!(
         (attr.ty, v),
         (ScalarType::S, AttributeValue::S(_))

@@ -94,13 +94,7 @@ fn parse_action(i: usize, a: Obj) -> Result<Action, DynamoError> {
 pub(crate) fn transact_items<'a>(req: Obj<'a>, c: &mut Constraints) -> Result<Option<Vec<Obj<'a>>>, DynamoError> {
     let items = req.list_of_obj("TransactItems")?;
     c.require(&items, "transactItems");
-    if let Some(l) = &items {
-        if l.is_empty() {
-            c.fail("'[]'", "transactItems", "Member must have length greater than or equal to 1");
-        } else if l.len() > MAX_ACTIONS {
-            c.fail("'[...]'", "transactItems", "Member must have length less than or equal to 100");
-        }
-    }
+    c.count(items.as_deref(), "transactItems", 1, MAX_ACTIONS);
     Ok(items)
 }
 

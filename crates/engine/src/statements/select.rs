@@ -7,11 +7,12 @@ use stator_expr::{CmpOp, Condition, KeyCondition, KeyOp, Operand};
 use stator_partiql::Select;
 use stator_protocol::DynamoError;
 use stator_storage::{Direction, KeyRange};
-use stator_types::{item_from_json, item_to_json, AttributeValue, Item};
+use stator_types::{item_from_json, item_to_json, Item};
 
 use super::{conjuncts, equality};
 use crate::capacity::{consumed, read_units, ReturnCapacity};
 use crate::catalog::{IndexMeta, KeyAttr, ScalarType, TableMeta};
+use crate::ops::query::type_matches;
 use crate::ops::read_page::{self, PageSpec, Shape};
 use crate::request::TableRef;
 use crate::{layout, Engine, RequestContext};
@@ -33,15 +34,6 @@ pub fn table(engine: &Engine, ctx: &RequestContext, name: &str) -> Result<std::s
     engine.table(ctx, &TableRef { name: name.to_string(), scope: None })
 }
 
-fn type_matches(attr: &KeyAttr, v: &AttributeValue) -> bool {
-    matches!(
-        (attr.ty, v),
-        (ScalarType::S, AttributeValue::S(_))
-            | (ScalarType::N, AttributeValue::N(_))
-            | (ScalarType::B, AttributeValue::B(_))
-    )
-}
-
 /// A sort-key condition among the conjuncts, as a key condition.
 fn sort_condition(sk: &KeyAttr, parts: &[&Condition]) -> Option<KeyCondition> {
     let is_sk = |o: &Operand| matches!(o, Operand::Path(p) if p.is_top_level() && p.top() == Some(sk.name.as_str()));
@@ -57,14 +49,7 @@ fn sort_condition(sk: &KeyAttr, parts: &[&Condition]) -> Option<KeyCondition> {
                     (*op, value(b))
                 } else if is_sk(b) {
                     // `value < sk` is `sk > value`.
-                    let flipped = match op {
-                        CmpOp::Lt => CmpOp::Gt,
-                        CmpOp::Le => CmpOp::Ge,
-                        CmpOp::Gt => CmpOp::Lt,
-                        CmpOp::Ge => CmpOp::Le,
-                        other => *other,
-                    };
-                    (flipped, value(a))
+                    (op.flipped(), value(a))
                 } else {
                     continue;
                 };
@@ -245,6 +230,7 @@ pub fn run(engine: &Engine, ctx: &RequestContext, sel: &Select, opts: &ReadOptio
 #[cfg(test)]
 mod tests {
     use super::*;
+    use stator_types::AttributeValue;
 
     #[test]
     fn tokens_round_trip_and_refuse_garbage() {
