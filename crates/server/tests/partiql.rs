@@ -358,6 +358,16 @@ async fn a_select_scan_pages_with_next_token() {
         match out.next_token() {
             Some(t) => {
                 assert!(out.last_evaluated_key().is_some());
+                if pages == 1 {
+                    let e = db
+                        .execute_statement()
+                        .statement("SELECT Artist FROM Music WHERE odd = false")
+                        .next_token(t)
+                        .send()
+                        .await
+                        .unwrap_err();
+                    assert_eq!(err_of(e), ("ValidationException".into(), "NextToken does not match request".into()));
+                }
                 token = Some(t.to_string());
             }
             None => break,

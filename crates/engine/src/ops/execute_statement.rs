@@ -27,7 +27,13 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
     let writes = WriteOptions { capacity, return_on_failure };
     match &statement {
         Statement::Select(s) => {
-            let opts = ReadOptions { limit: limit.map(|l| l as usize), next_token: token, consistent, capacity };
+            let opts = ReadOptions {
+                limit: limit.map(|l| l as usize),
+                next_token: token,
+                consistent,
+                capacity,
+                fingerprint: select::fingerprint(text.unwrap_or_default(), params),
+            };
             select::run(engine, ctx, s, &opts)
         }
         Statement::Insert(i) => write::insert(engine, ctx, i, &writes),

@@ -27,6 +27,20 @@ pub struct ReadOptions<'a> {
     pub consistent: bool,
     /// ReturnConsumedCapacity.
     pub capacity: ReturnCapacity,
+    /// A fingerprint of the statement and its parameters: a NextToken only continues
+    /// the request that produced it.
+    pub fingerprint: u64,
+}
+
+/// The fingerprint of a statement and its parameters (FNV-1a).
+pub fn fingerprint(text: &str, params: Option<&Vec<Value>>) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let params = params.map(|p| Value::Array(p.clone()).to_string()).unwrap_or_default();
+    for b in text.bytes().chain([0u8]).chain(params.bytes()) {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
 }
 
 /// The table a statement names, or DynamoDB's ResourceNotFoundException.
@@ -141,13 +155,13 @@ fn access_path(
     }
 }
 
-/// NextToken: the hex of the last evaluated key's JSON.
-fn encode_token(key: &Item) -> String {
-    let text = item_to_json(key).to_string();
+/// NextToken: the hex of `{"k": last evaluated key, "f": request fingerprint}`.
+fn encode_token(key: &Item, fingerprint: u64) -> String {
+    let text = json!({ "k": item_to_json(key), "f": format!("{fingerprint:016x}") }).to_string();
     text.bytes().map(|b| format!("{b:02x}")).collect()
 }
 
-fn decode_token(token: &str) -> Result<Item, DynamoError> {
+fn decode_token(token: &str, fingerprint: u64) -> Result<Item, DynamoError> {
     let invalid = || DynamoError::validation("Invalid NextToken");
     if !token.len().is_multiple_of(2) {
         return Err(invalid());
@@ -158,7 +172,10 @@ fn decode_token(token: &str) -> Result<Item, DynamoError> {
         .collect::<Option<_>>()
         .ok_or_else(invalid)?;
     let v: Value = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
-    item_from_json(&v).map_err(|_| invalid())
+    if v["f"].as_str() != Some(format!("{fingerprint:016x}").as_str()) {
+        return Err(DynamoError::validation("NextToken does not match request"));
+    }
+    item_from_json(&v["k"]).map_err(|_| invalid())
 }
 
 /// Runs a SELECT: `{"Items": [...], "NextToken"?, "ConsumedCapacity"?}`.
@@ -187,7 +204,7 @@ pub fn run(engine: &Engine, ctx: &RequestContext, sel: &Select, opts: &ReadOptio
         }
     }
     let start = match opts.next_token {
-        Some(t) => Some(decode_token(t)?),
+        Some(t) => Some(decode_token(t, opts.fingerprint)?),
         None => None,
     };
     let start_after = read_page::start_key(&meta, idx, start)?;
@@ -213,7 +230,7 @@ pub fn run(engine: &Engine, ctx: &RequestContext, sel: &Select, opts: &ReadOptio
     let mut out = Map::new();
     out.insert("Items".into(), Value::Array(page.items.iter().map(item_to_json).collect()));
     if let Some(k) = &page.last_key {
-        out.insert("NextToken".into(), json!(encode_token(k)));
+        out.insert("NextToken".into(), json!(encode_token(k, opts.fingerprint)));
         out.insert("LastEvaluatedKey".into(), item_to_json(k));
     }
     let units = read_units(page.bytes_read, opts.consistent);
@@ -235,9 +252,13 @@ mod tests {
     #[test]
     fn tokens_round_trip_and_refuse_garbage() {
         let key: Item = [("pk".to_string(), AttributeValue::S("a\"b".into()))].into_iter().collect();
-        assert_eq!(decode_token(&encode_token(&key)).unwrap(), key);
+        assert_eq!(decode_token(&encode_token(&key, 7), 7).unwrap(), key);
+        assert_eq!(
+            decode_token(&encode_token(&key, 7), 8).unwrap_err(),
+            DynamoError::validation("NextToken does not match request")
+        );
         for bad in ["", "0", "zz", "7b7d7", "7b", "5b5d"] {
-            assert!(decode_token(bad).is_err(), "{bad}");
+            assert!(decode_token(bad, 7).is_err(), "{bad}");
         }
     }
 }
