@@ -12,6 +12,7 @@ fi
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked
-scripts/cli-smoke.sh target/debug/stator
-scripts/lab.sh target/debug/stator
+bin="${CARGO_TARGET_DIR:-target}/debug/stator"
+scripts/cli-smoke.sh "$bin"
+scripts/lab.sh "$bin"
 scripts/fuzz-smoke.sh

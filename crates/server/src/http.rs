@@ -20,15 +20,36 @@ use crate::auth;
 /// Largest request body accepted (DynamoDB's request limit is 16 MB).
 pub const MAX_BODY: usize = 16 * 1024 * 1024;
 
+/// Longest wait for a request body once its headers arrived.
+const BODY_TIMEOUT: Duration = Duration::from_secs(30);
+
 struct Shared {
     engine: Arc<Engine>,
     account: String,
+    /// Requests being served; beyond the bound, ThrottlingException.
+    in_flight: Arc<tokio::sync::Semaphore>,
+}
+
+/// Bounds on what clients can hold.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Open connections; a connection beyond is answered ThrottlingException and closed.
+    pub max_connections: usize,
+    /// Requests served at once (each may hold a body of up to 16 MB); beyond,
+    /// ThrottlingException (SDKs retry it with backoff).
+    pub max_in_flight: usize,
+}
+
+fn throttled() -> DynamoError {
+    DynamoError::Throttling("Rate of requests exceeds the allowed throughput.".into())
 }
 
 /// Serves connections until SIGINT/SIGTERM, then lets in-flight requests finish
 /// (up to 10 s).
-pub async fn run(listener: tokio::net::TcpListener, engine: Arc<Engine>, account: String) {
-    let shared = Arc::new(Shared { engine, account });
+pub async fn run(listener: tokio::net::TcpListener, engine: Arc<Engine>, account: String, limits: Limits) {
+    let in_flight = Arc::new(tokio::sync::Semaphore::new(limits.max_in_flight.max(1)));
+    let shared = Arc::new(Shared { engine, account, in_flight });
+    let connections = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown_signal());
     loop {
@@ -43,12 +64,18 @@ pub async fn run(listener: tokio::net::TcpListener, engine: Arc<Engine>, account
                     }
                 };
                 let _ = stream.set_nodelay(true);
+                let Ok(permit) = connections.clone().try_acquire_owned() else {
+                    tokio::spawn(refuse(stream));
+                    continue;
+                };
                 let shared = shared.clone();
                 let service = hyper::service::service_fn(move |req| {
                     let shared = shared.clone();
                     async move { Ok::<_, Infallible>(handle(shared, req).await) }
                 });
                 let conn = hyper::server::conn::http1::Builder::new()
+                    // A client that sent its request and shut its side still gets the answer.
+                    .half_close(true)
                     .timer(TokioTimer::new())
                     .header_read_timeout(Duration::from_secs(60))
                     .serve_connection(TokioIo::new(stream), service);
@@ -57,6 +84,7 @@ pub async fn run(listener: tokio::net::TcpListener, engine: Arc<Engine>, account
                     if let Err(e) = conn.await {
                         tracing::debug!(error = %e, "connection ended with an error");
                     }
+                    drop(permit);
                 });
             }
             _ = &mut shutdown => {
@@ -72,6 +100,21 @@ pub async fn run(listener: tokio::net::TcpListener, engine: Arc<Engine>, account
             tracing::warn!("requests still in flight after 10 s; stopping anyway");
         }
     }
+}
+
+/// A connection beyond the bound: one ThrottlingException answer, then closed.
+async fn refuse(stream: tokio::net::TcpStream) {
+    let service = hyper::service::service_fn(|_req| async {
+        let mut resp = error_response(&throttled(), "application/x-amz-json-1.0");
+        resp.headers_mut().insert(hyper::header::CONNECTION, HeaderValue::from_static("close"));
+        Ok::<_, Infallible>(resp)
+    });
+    let conn = hyper::server::conn::http1::Builder::new()
+        .keep_alive(false)
+        .timer(TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(5))
+        .serve_connection(TokioIo::new(stream), service);
+    let _ = tokio::time::timeout(Duration::from_secs(10), conn).await;
 }
 
 async fn shutdown_signal() {
@@ -153,6 +196,10 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Full<By
     if req.method() != Method::POST {
         return error_response(&DynamoError::UnknownOperation, json_type);
     }
+    // Held until the answer is ready: bounds the bodies and work in memory at once.
+    let Ok(_permit) = shared.in_flight.clone().try_acquire_owned() else {
+        return error_response(&throttled(), json_type);
+    };
     let declared =
         req.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > MAX_BODY) {
@@ -161,7 +208,12 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Full<By
     let scope = auth::scope(req.headers().get("authorization").and_then(|v| v.to_str().ok()));
     let target = req.headers().get("x-amz-target").and_then(|v| v.to_str().ok()).map(str::to_string);
     let host = req.headers().get("host").and_then(|v| v.to_str().ok()).unwrap_or("localhost").to_string();
-    let body = match Limited::new(req.into_body(), MAX_BODY).collect().await {
+    // A body that stops arriving must not hold its in-flight slot forever.
+    let body = tokio::time::timeout(BODY_TIMEOUT, Limited::new(req.into_body(), MAX_BODY).collect()).await;
+    let Ok(body) = body else {
+        return error_response(&DynamoError::Serialization("Timed out reading the request body".into()), json_type);
+    };
+    let body = match body {
         Ok(b) => b.to_bytes(),
         Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
             return error_response(&too_large(), json_type)

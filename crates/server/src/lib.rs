@@ -7,6 +7,8 @@
 mod auth;
 mod http;
 
+pub use http::Limits;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -56,6 +58,8 @@ pub struct ServerConfig {
     pub housekeeping_interval: std::time::Duration,
     /// Stream shard lifetime.
     pub stream_rollover: std::time::Duration,
+    /// Connection and in-flight request bounds.
+    pub limits: http::Limits,
 }
 
 /// Sets up logging to stderr.
@@ -123,7 +127,7 @@ pub fn serve(config: ServerConfig) -> Result<(), String> {
         // Tests and scripts wait for this line (and read the port from it).
         println!("stator listening on http://{local} ({storage})");
         tracing::info!(%local, %storage, "stator listening");
-        http::run(listener, engine, config.account_id.clone()).await;
+        http::run(listener, engine, config.account_id.clone(), config.limits).await;
         tracing::info!("stator stopped");
         Ok(())
     })

@@ -67,6 +67,12 @@ struct ServeArgs {
     /// How long a stream shard stays open before it closes and a child shard opens, in seconds.
     #[arg(long, default_value_t = 4 * 3600)]
     stream_shard_rollover_secs: u64,
+    /// Most open client connections; one beyond is answered ThrottlingException and closed.
+    #[arg(long, default_value_t = 4096)]
+    max_connections: usize,
+    /// Most requests served at once (each may carry up to 16 MB); beyond, ThrottlingException.
+    #[arg(long, default_value_t = 256)]
+    max_in_flight: usize,
     /// Log filter: error, warn, info, debug, trace, or a tracing directive.
     #[arg(long, default_value = "info")]
     log_level: String,
@@ -107,6 +113,7 @@ fn main() -> ExitCode {
                 },
                 housekeeping_interval: std::time::Duration::from_millis(a.housekeeping_interval_ms.max(10)),
                 stream_rollover: std::time::Duration::from_secs(a.stream_shard_rollover_secs.max(1)),
+                limits: stator_server::Limits { max_connections: a.max_connections, max_in_flight: a.max_in_flight },
             };
             match stator_server::serve(config) {
                 Ok(()) => ExitCode::SUCCESS,

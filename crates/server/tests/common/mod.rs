@@ -83,6 +83,20 @@ impl Server {
         Client::from_conf(config)
     }
 
+    /// An SDK client that never retries (an error reaches the caller at once).
+    pub fn client_without_retries(&self) -> Client {
+        let http = aws_smithy_http_client::Builder::new().build_http();
+        let config = aws_sdk_dynamodb::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .endpoint_url(self.endpoint())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("AKIDTEST", "secret", None, None, "test"))
+            .retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::disabled())
+            .http_client(http)
+            .build();
+        Client::from_conf(config)
+    }
+
     /// A DynamoDB Streams SDK client for region us-east-1.
     pub fn streams_client(&self) -> aws_sdk_dynamodbstreams::Client {
         let http = aws_smithy_http_client::Builder::new().build_http();
@@ -132,6 +146,28 @@ impl Server {
     /// One raw HTTP/1.1 exchange: returns (status, headers lower-cased, body).
     pub fn raw(&self, method: &str, headers: &[(&str, &str)], body: &[u8]) -> (u16, Vec<(String, String)>, Vec<u8>) {
         self.raw_at(method, "/", headers, body)
+    }
+
+    /// Sends exactly `request` (a whole HTTP/1.1 request, headers and body) and reads
+    /// the answer: (status, headers lower-cased, body). Status 0: the server closed
+    /// the connection without answering.
+    pub fn raw_bytes(&self, request: &[u8]) -> (u16, Vec<(String, String)>, Vec<u8>) {
+        let mut s = TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
+        s.set_read_timeout(Some(Duration::from_secs(20))).expect("timeout");
+        let _ = s.write_all(request);
+        // Nothing more will come: a truncated request must not be waited for.
+        let _ = s.shutdown(std::net::Shutdown::Write);
+        let mut buf = Vec::new();
+        let _ = s.read_to_end(&mut buf);
+        let Some(split) = buf.windows(4).position(|w| w == b"\r\n\r\n") else { return (0, Vec::new(), buf) };
+        let head = String::from_utf8_lossy(&buf[..split]).to_string();
+        let body = buf[split + 4..].to_vec();
+        let mut lines = head.split("\r\n");
+        let status = lines.next().and_then(|l| l.split(' ').nth(1)).and_then(|c| c.parse().ok()).unwrap_or(0);
+        let headers = lines
+            .filter_map(|l| l.split_once(':').map(|(k, v)| (k.trim().to_lowercase(), v.trim().to_string())))
+            .collect();
+        (status, headers, body)
     }
 
     /// [`Server::raw`] on another path.
