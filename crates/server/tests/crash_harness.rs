@@ -19,14 +19,10 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, Put, PutRequest, ScalarAttributeType, StreamSpecification, StreamViewType, TransactWriteItem,
-    WriteRequest,
-};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, PutRequest, TransactWriteItem, WriteRequest};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodbstreams::types::ShardIteratorType;
-use common::{n, s, Server};
+use common::{n, s, Rng, Server};
 
 const CLIENTS: usize = 4;
 const KEYS: usize = 12;
@@ -44,57 +40,12 @@ struct InFlight {
     atomic: bool,
 }
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
 fn key(client: usize, k: usize) -> String {
     format!("c{client}-k{k}")
 }
 
 fn group(v: i64) -> String {
     format!("g{}", v.rem_euclid(3))
-}
-
-async fn create(db: &Client) {
-    let def = |a: &str| {
-        AttributeDefinition::builder().attribute_name(a).attribute_type(ScalarAttributeType::S).build().unwrap()
-    };
-    let hash = |a: &str| KeySchemaElement::builder().attribute_name(a).key_type(KeyType::Hash).build().unwrap();
-    db.create_table()
-        .table_name("crash")
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(def("pk"))
-        .attribute_definitions(def("g"))
-        .key_schema(hash("pk"))
-        .global_secondary_indexes(
-            GlobalSecondaryIndex::builder()
-                .index_name("by_g")
-                .key_schema(hash("g"))
-                .projection(Projection::builder().projection_type(ProjectionType::All).build())
-                .build()
-                .unwrap(),
-        )
-        .stream_specification(
-            StreamSpecification::builder()
-                .stream_enabled(true)
-                .stream_view_type(StreamViewType::NewAndOldImages)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
 }
 
 fn item(pk: &str, v: i64) -> HashMap<String, AttributeValue> {
@@ -323,7 +274,7 @@ async fn run_cycles(dir: &Path, cycles: usize) {
     let mut rng = Rng(0x1234_5678_9abc_def1);
     let (mut acknowledged, mut unknown) = (0usize, 0usize);
     let mut server = Server::start_durable(dir);
-    create(&server.client()).await;
+    common::create_table_with_index_and_stream(&server.client(), "crash", "by_g", "g").await;
     for cycle in 0..cycles {
         let mut tasks = Vec::new();
         for (c, st) in states.iter().enumerate() {

@@ -17,7 +17,7 @@ use aws_sdk_dynamodb::types::{
     ReturnConsumedCapacity, ReturnValuesOnConditionCheckFailure, ScalarAttributeType,
 };
 use aws_sdk_dynamodb::Client;
-use common::{err_of, n, s, Server};
+use common::{err_of, n, s, Rng, Server};
 
 type Item = HashMap<String, AttributeValue>;
 
@@ -509,21 +509,6 @@ async fn transactions_are_all_or_nothing() {
         .await
         .unwrap_err();
     assert_eq!(err_of(e).0, "ValidationException");
-}
-
-/// A tiny deterministic generator (no dependency): xorshift64*.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
 }
 
 /// A random condition as (PartiQL text, expression text, expression values).

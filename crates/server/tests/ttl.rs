@@ -7,10 +7,7 @@
 
 mod common;
 
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType, TimeToLiveSpecification,
-};
+use aws_sdk_dynamodb::types::{AttributeValue, TimeToLiveSpecification};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodbstreams::types::ShardIteratorType;
 use common::{err_of, n, s, Server};
@@ -18,39 +15,6 @@ use common::{err_of, n, s, Server};
 fn manual_server() -> Server {
     // Housekeeping only when the test advances the clock.
     Server::start_with(&["--clock", "manual", "--housekeeping-interval-ms", "3600000"])
-}
-
-async fn create(db: &Client, name: &str) -> String {
-    let def = |a: &str| {
-        AttributeDefinition::builder().attribute_name(a).attribute_type(ScalarAttributeType::S).build().unwrap()
-    };
-    let key = |a: &str| KeySchemaElement::builder().attribute_name(a).key_type(KeyType::Hash).build().unwrap();
-    let out = db
-        .create_table()
-        .table_name(name)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(def("pk"))
-        .attribute_definitions(def("owner"))
-        .key_schema(key("pk"))
-        .global_secondary_indexes(
-            GlobalSecondaryIndex::builder()
-                .index_name("by_owner")
-                .key_schema(key("owner"))
-                .projection(Projection::builder().projection_type(ProjectionType::All).build())
-                .build()
-                .unwrap(),
-        )
-        .stream_specification(
-            StreamSpecification::builder()
-                .stream_enabled(true)
-                .stream_view_type(StreamViewType::NewAndOldImages)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
-    out.table_description().unwrap().latest_stream_arn().unwrap().to_string()
 }
 
 fn spec(attr: &str, enabled: bool) -> TimeToLiveSpecification {
@@ -76,7 +40,7 @@ async fn keys(db: &Client, index: Option<&str>) -> Vec<String> {
 async fn settings_and_their_validation() {
     let server = manual_server();
     let db = server.client();
-    create(&db, "sessions").await;
+    common::create_table_with_index_and_stream(&db, "sessions", "by_owner", "owner").await;
     let d = db.describe_time_to_live().table_name("sessions").send().await.unwrap();
     assert_eq!(d.time_to_live_description().unwrap().time_to_live_status().unwrap().as_str(), "DISABLED");
     assert!(d.time_to_live_description().unwrap().attribute_name().is_none());
@@ -136,7 +100,7 @@ async fn the_sweep_deletes_exactly_the_expired_items() {
     let server = manual_server();
     let db = server.client();
     let st = server.streams_client();
-    let arn = create(&db, "sessions").await;
+    let arn = common::create_table_with_index_and_stream(&db, "sessions", "by_owner", "owner").await;
     db.update_time_to_live().table_name("sessions").time_to_live_specification(spec("exp", true)).send().await.unwrap();
     let now = server.clock_now_ms() / 1000;
     put(&db, "past", Some(n(&(now - 1).to_string()))).await;

@@ -275,3 +275,58 @@ where
         None => panic!("not a service error: {e:?}"),
     }
 }
+
+/// Creates an on-demand table with string partition key `pk`, a global index `index`
+/// on string attribute `attr` (projection ALL) and a NEW_AND_OLD_IMAGES stream;
+/// returns the stream's ARN.
+pub async fn create_table_with_index_and_stream(client: &Client, name: &str, index: &str, attr: &str) -> String {
+    use aws_sdk_dynamodb::types::{
+        GlobalSecondaryIndex, Projection, ProjectionType, StreamSpecification, StreamViewType,
+    };
+    let def = |a: &str| {
+        AttributeDefinition::builder().attribute_name(a).attribute_type(ScalarAttributeType::S).build().expect("def")
+    };
+    let hash = |a: &str| KeySchemaElement::builder().attribute_name(a).key_type(KeyType::Hash).build().expect("key");
+    let out = client
+        .create_table()
+        .table_name(name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(def("pk"))
+        .attribute_definitions(def(attr))
+        .key_schema(hash("pk"))
+        .global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name(index)
+                .key_schema(hash(attr))
+                .projection(Projection::builder().projection_type(ProjectionType::All).build())
+                .build()
+                .expect("index"),
+        )
+        .stream_specification(
+            StreamSpecification::builder()
+                .stream_enabled(true)
+                .stream_view_type(StreamViewType::NewAndOldImages)
+                .build()
+                .expect("stream"),
+        )
+        .send()
+        .await
+        .expect("create table");
+    out.table_description().and_then(|t| t.latest_stream_arn()).expect("stream arn").to_string()
+}
+
+/// A tiny deterministic generator for randomized tests (xorshift64*).
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
