@@ -79,8 +79,14 @@ pub fn open_engine(config: &ServerConfig) -> Result<Engine, String> {
         StorageChoice::Memory => Arc::new(LocalStore::new(MemEngine::new(), policy)),
         StorageChoice::Disk(dir) => {
             std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-            let engine =
-                FjallEngine::open(dir).map_err(|e| format!("cannot open the store in {}: {e}", dir.display()))?;
+            let engine = FjallEngine::open(dir).map_err(|e| {
+                format!(
+                    "cannot open the store in {}: {e}. The data directory is damaged or not Stator's; \
+                     Stator does not serve damaged data: restore the directory from a copy, or move it \
+                     aside to start empty",
+                    dir.display()
+                )
+            })?;
             Arc::new(LocalStore::new(engine, policy))
         }
     };

@@ -41,6 +41,11 @@ impl Server {
         Self::spawn(&["--data-dir", dir.to_str().expect("utf-8 path")], Some(dir.to_path_buf()))
     }
 
+    /// Takes over a running `stator` child whose listening line was read.
+    pub fn adopt(child: Child, port: u16, data_dir: Option<PathBuf>) -> Server {
+        Server { child, port, data_dir }
+    }
+
     fn spawn(extra: &[&str], data_dir: Option<PathBuf>) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_stator"))
             .args(["serve", "--port", "0", "--log-level", "warn"])
