@@ -54,6 +54,11 @@ pub enum SyncPolicy {
 /// A transaction that began before the forgotten horizon conflicts conservatively.
 const TRACKED_KEYS: usize = 1 << 16;
 
+/// How many commits the tracker's history keeps. Bounding the keys alone is not
+/// enough: a workload that rewrites a small set of keys never exceeds TRACKED_KEYS
+/// distinct keys, and its history would grow without end.
+const TRACKED_COMMITS: usize = 1 << 16;
+
 struct CommitState {
     seq: u64,
     last_write: HashMap<Vec<u8>, u64>,
@@ -227,7 +232,7 @@ impl<E: LocalEngine> Transaction for LocalTxn<E> {
                 st.last_write.insert(k.clone(), seq);
             }
             st.history.push_back((seq, written));
-            while st.last_write.len() > TRACKED_KEYS {
+            while st.last_write.len() > TRACKED_KEYS || st.history.len() > TRACKED_COMMITS {
                 let Some((old, keys)) = st.history.pop_front() else { break };
                 for k in keys {
                     if st.last_write.get(&k) == Some(&old) {
@@ -243,5 +248,39 @@ impl<E: LocalEngine> Transaction for LocalTxn<E> {
             SyncPolicy::Always => Ok(Commit::pending(seq, shared)),
             SyncPolicy::Never => Ok(Commit::durable()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mem::MemEngine;
+    use crate::KvStore;
+
+    #[test]
+    fn the_conflict_tracker_stays_bounded_when_few_keys_are_rewritten() {
+        let store = LocalStore::new(MemEngine::new(), SyncPolicy::Never);
+        for i in 0..(TRACKED_COMMITS * 2 + 10) {
+            let mut t = store.begin();
+            t.put(format!("k{}", i % 7).into_bytes(), vec![1]);
+            t.commit().unwrap();
+        }
+        let st = store.shared.commit.lock();
+        assert!(st.history.len() <= TRACKED_COMMITS, "history of {} commits", st.history.len());
+        assert!(st.last_write.len() <= 7);
+    }
+
+    #[test]
+    fn a_transaction_older_than_the_horizon_conflicts() {
+        let store = LocalStore::new(MemEngine::new(), SyncPolicy::Never);
+        let mut old = store.begin();
+        let _ = old.get(b"x");
+        for i in 0..(TRACKED_COMMITS + 10) {
+            let mut t = store.begin();
+            t.put(format!("k{}", i % 3).into_bytes(), vec![1]);
+            t.commit().unwrap();
+        }
+        old.put(b"x".to_vec(), vec![2]);
+        assert!(matches!(old.commit(), Err(StorageError::Conflict)));
     }
 }
