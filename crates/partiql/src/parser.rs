@@ -613,6 +613,7 @@ impl Parser<'_> {
                 Ok(AttributeValue::M(map))
             }
             Tok::Sym("<<") => {
+                self.enter()?;
                 let mut members = Vec::new();
                 if !self.eat_sym(">>") {
                     loop {
@@ -623,6 +624,7 @@ impl Parser<'_> {
                         self.expect_sym(",")?;
                     }
                 }
+                self.depth -= 1;
                 set_of(members)
             }
             _ => {
@@ -863,5 +865,7 @@ mod tests {
         assert!(parse("SELECT * FROM t WHERE ((((a = 1", &[]).is_err());
         let deep = format!("SELECT * FROM t WHERE {}a = 1{}", "(".repeat(200), ")".repeat(200));
         assert!(parse(&deep, &[]).is_err());
+        let sets = format!("INSERT INTO t VALUE {{'a': {}1{}}}", "<<".repeat(4000), ">>".repeat(4000));
+        assert!(parse(&sets, &[]).is_err());
     }
 }

@@ -48,7 +48,11 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
         if n < meta.trimmed_below {
             return Err(trimmed());
         }
-        Ok(if after { n + 1 } else { n })
+        if after {
+            n.checked_add(1).ok_or_else(|| DynamoError::validation(format!("Invalid SequenceNumber: {text}")))
+        } else {
+            Ok(n)
+        }
     };
     let position = match ty {
         "TRIM_HORIZON" => shard.start.max(meta.trimmed_below),
