@@ -53,7 +53,8 @@ impl Clock {
     /// system clock, which cannot be moved. Time never goes backwards.
     pub fn advance(&self, ms: u64) -> Option<u64> {
         let t = self.manual.as_ref()?;
-        Some(t.fetch_add(ms, Ordering::AcqRel).saturating_add(ms))
+        let previous = t.fetch_update(Ordering::AcqRel, Ordering::Acquire, |now| Some(now.saturating_add(ms)));
+        Some(previous.unwrap_or_else(|now| now).saturating_add(ms))
     }
 }
 
@@ -69,6 +70,8 @@ mod tests {
         assert_eq!(c.advance(500), Some(1_500));
         assert_eq!(c.now_ms(), 1_500);
         assert_eq!(c.now_epoch(), 1.5);
+        assert_eq!(c.advance(u64::MAX), Some(u64::MAX), "saturates, never wraps back");
+        assert_eq!(c.now_ms(), u64::MAX);
     }
 
     #[test]

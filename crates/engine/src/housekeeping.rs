@@ -13,8 +13,11 @@ impl Engine {
     /// One pass: a TTL sweep, then stream trimming.
     pub fn housekeeping(&self) -> Result<crate::ttl::SweepReport, DynamoError> {
         let _pass = self.ttl.pass.lock();
-        let report = self.sweep_ttl()?;
-        self.streams().trim()?;
+        // A failed TTL sweep must not stop stream trimming (nor the other way round).
+        let report = self.sweep_ttl();
+        let trimmed = self.streams().trim();
+        let report = report?;
+        trimmed?;
         Ok(report)
     }
 

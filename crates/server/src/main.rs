@@ -108,7 +108,7 @@ fn main() -> ExitCode {
                 manual_clock: match a.clock {
                     ClockArg::System => None,
                     ClockArg::Manual => {
-                        Some(a.clock_start.map_or_else(stator_engine::clock::system_now_ms, |s| s * 1000))
+                        Some(a.clock_start.map_or_else(stator_engine::clock::system_now_ms, |s| s.saturating_mul(1000)))
                     }
                 },
                 housekeeping_interval: std::time::Duration::from_millis(a.housekeeping_interval_ms.max(10)),

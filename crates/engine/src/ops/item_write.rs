@@ -203,3 +203,15 @@ pub fn response(
     }
     Value::Object(out)
 }
+
+/// Refuses an update that touches a key attribute (UpdateItem, transactions, PartiQL).
+pub fn check_not_key(meta: &TableMeta, update: &stator_expr::Update) -> Result<(), DynamoError> {
+    for p in update.touched_paths() {
+        if let Some(top) = p.top().filter(|t| meta.is_key(t)) {
+            return Err(DynamoError::validation(format!(
+                "One or more parameter values were invalid: Cannot update attribute {top}. This attribute is part of the key"
+            )));
+        }
+    }
+    Ok(())
+}

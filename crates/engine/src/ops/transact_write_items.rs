@@ -168,13 +168,7 @@ fn attempt(
             _ => keys::key_of_key(&meta, &a.key_item)?,
         };
         if let Kind::Update(Some(u)) = &a.kind {
-            for p in u.touched_paths() {
-                if let Some(top) = p.top().filter(|t| meta.is_key(t)) {
-                    return Err(DynamoError::validation(format!(
-                        "One or more parameter values were invalid: Cannot update attribute {top}. This attribute is part of the key"
-                    )));
-                }
-            }
+            item_write::check_not_key(&meta, u)?;
         }
         if !seen.insert(key.clone()) {
             return Err(DynamoError::validation("Transaction request cannot include multiple operations on one item"));

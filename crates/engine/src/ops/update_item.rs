@@ -43,15 +43,7 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
     let (meta, ((old, new), stored)) = engine.with_fresh_meta(ctx, &table, |meta| {
         let key = keys::key_of_key(&meta, &key_item)?;
         if let Some(u) = &update {
-            for p in u.touched_paths() {
-                if let Some(top) = p.top() {
-                    if meta.is_key(top) {
-                        return Err(DynamoError::validation(format!(
-                            "One or more parameter values were invalid: Cannot update attribute {top}. This attribute is part of the key"
-                        )));
-                    }
-                }
-            }
+            item_write::check_not_key(&meta, u)?;
         }
         engine.write_item_stored_durable(&meta, &key, |txn| {
             item_write::ensure_live(txn, &meta)?;

@@ -39,18 +39,6 @@ fn tref(name: &str) -> TableRef {
     TableRef { name: name.to_string(), scope: None }
 }
 
-/// Refuses updates of key attributes, as UpdateItem does.
-pub fn check_not_key(meta: &TableMeta, update: &Update) -> Result<(), DynamoError> {
-    for p in update.touched_paths() {
-        if let Some(top) = p.top().filter(|t| meta.is_key(t)) {
-            return Err(DynamoError::validation(format!(
-                "One or more parameter values were invalid: Cannot update attribute {top}. This attribute is part of the key"
-            )));
-        }
-    }
-    Ok(())
-}
-
 /// The response of a write: `Items` (the RETURNING item, if any) and ConsumedCapacity.
 fn response(meta: &TableMeta, returned: Option<Item>, billed: usize, stored: &Stored, cap: ReturnCapacity) -> Value {
     let mut out = Map::new();
@@ -94,7 +82,7 @@ pub fn update(
     let (meta, ((old, new), stored)) = engine.with_fresh_meta(ctx, &tref(&u.table), |meta| {
         let (key_item, cond) = key_and_condition(&meta, &u.filter)?;
         let key = keys::key_of_key(&meta, &key_item)?;
-        check_not_key(&meta, &update)?;
+        item_write::check_not_key(&meta, &update)?;
         engine.write_item_stored_durable(&meta, &key, |txn| {
             item_write::ensure_live(txn, &meta)?;
             let Some(old) = item_write::load(txn, &key)? else { return Err(failed(None)) };

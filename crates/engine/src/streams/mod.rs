@@ -231,11 +231,6 @@ impl Stream {
         let watermark = st.in_flight.first().copied().unwrap_or(st.next);
         (st.meta.clone(), watermark)
     }
-
-    /// The stream number.
-    pub fn id(&self) -> u64 {
-        self.id
-    }
 }
 
 /// Every stream of the server.
@@ -340,20 +335,22 @@ impl Streams {
             return Err(DynamoError::Internal(format!("stream {id} of table {} is not registered", table.name)));
         };
         let Some(any) = new.or(old) else { return Ok(()) };
+        // An unchanged item writes no record and takes no number.
+        if matches!((old, new), (Some(o), Some(n)) if o == n) {
+            return Ok(());
+        }
         let keys: Item =
             table.key_attrs().filter_map(|k| any.get(&k.name).map(|v| (k.name.clone(), v.clone()))).collect();
         let view = ViewType::parse(table.stream.as_ref().and_then(|s| s.view_type.as_deref()).unwrap_or(""))
             .unwrap_or(ViewType::KeysOnly);
-        // Cheap check first: an unchanged item writes no record and takes no number.
-        if matches!((old, new), (Some(o), Some(n)) if o == n) {
-            return Ok(());
-        }
         // A stream closed under a write planned before the change: the write's commit
         // fails on the table's live marker and is retried with the new settings.
         let Some((seq, time_ms)) = self.take_seq(&stream)? else { return Ok(()) };
+        // The number is released by this guard on every path from here on.
+        let in_flight = InFlight { stream, seq };
         let Some(record) = Record::of_change(view, keys, old, new, service, time_ms) else { return Ok(()) };
         txn.put(layout::stream_record_key(id, seq), record.encode());
-        txn.hold(Box::new(InFlight { stream, seq }));
+        txn.hold(Box::new(in_flight));
         Ok(())
     }
 
