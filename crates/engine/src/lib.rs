@@ -105,6 +105,37 @@ pub(crate) fn internal(e: impl std::fmt::Display) -> DynamoError {
     DynamoError::Internal(e.to_string())
 }
 
+/// A table whose stream was enabled by a build older than stream records (its
+/// settings carry no stream number) gets its stream now; until then it recorded
+/// nothing.
+fn give_streams_their_numbers(
+    store: &dyn KvStore,
+    catalog: &Catalog,
+    streams: &Streams,
+    now_ms: u64,
+) -> Result<(), DynamoError> {
+    for table in catalog.all() {
+        if !table.stream.as_ref().is_some_and(|s| s.enabled && s.id.is_none()) {
+            continue;
+        }
+        let mut meta = (*table).clone();
+        let mut txn = store.begin();
+        let next =
+            stator_storage::decode_counter(txn.get(layout::NEXT_TABLE_KEY).map_err(internal)?.as_deref()).max(0) + 1;
+        let Some(st) = meta.stream.as_mut() else { continue };
+        st.id = Some(next as u64);
+        let st = st.clone();
+        let sm = ops::create_table::new_stream_meta(&meta, &st, now_ms);
+        txn.put(layout::stream_meta_key(sm.id), sm.to_bytes());
+        txn.put(layout::NEXT_TABLE_KEY.to_vec(), next.to_be_bytes().to_vec());
+        txn.put(layout::catalog_key(&meta.account, &meta.region, &meta.name), meta.to_bytes());
+        txn.commit().map_err(internal)?.wait_durable().map_err(internal)?;
+        streams.register(sm);
+        catalog.put(Arc::new(meta));
+    }
+    Ok(())
+}
+
 impl Engine {
     /// Opens the engine over a store: checks the on-disk format and loads the catalog.
     pub fn open(store: Arc<dyn KvStore>, config: EngineConfig) -> Result<Engine, DynamoError> {
@@ -133,6 +164,7 @@ impl Engine {
         };
         let rollover = config.stream_rollover.as_millis().max(1) as u64;
         let streams = Streams::open(store.clone(), config.clock.clone(), rollover)?;
+        give_streams_their_numbers(store.as_ref(), &catalog, &streams, config.clock.now_ms())?;
         // A crash between a catalog change and the stream's close leaves an open
         // stream the catalog no longer points at: close it now.
         streams.reconcile(&|m| {
@@ -398,4 +430,59 @@ pub(crate) enum Outcome<T> {
     Write(T),
     /// Nothing to commit.
     ReadOnly(T),
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use serde_json::json;
+    use stator_storage::local::{LocalStore, SyncPolicy};
+    use stator_storage::mem::MemEngine;
+
+    use super::*;
+
+    fn call(e: &Engine, op: Operation, body: Value) -> Value {
+        let ctx =
+            RequestContext { account: "000000000000".into(), region: "us-east-1".into(), endpoint: "localhost".into() };
+        e.execute(&ctx, op, body.as_object().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn a_stream_enabled_by_an_older_build_gets_its_number_at_open() {
+        let store: Arc<LocalStore<MemEngine>> = Arc::new(LocalStore::new(MemEngine::new(), SyncPolicy::Never));
+        let engine = Engine::open(store.clone(), EngineConfig::default()).unwrap();
+        call(
+            &engine,
+            Operation::CreateTable,
+            json!({"TableName": "old", "BillingMode": "PAY_PER_REQUEST",
+                "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+                "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+                "StreamSpecification": {"StreamEnabled": true, "StreamViewType": "NEW_IMAGE"}}),
+        );
+        drop(engine);
+        // What an older build left: stream settings without a number, no stream metadata.
+        let key = layout::catalog_key("000000000000", "us-east-1", "old");
+        let mut txn = store.begin();
+        let mut meta = TableMeta::from_bytes(&txn.get(&key).unwrap().unwrap()).unwrap();
+        let id = meta.stream.as_mut().unwrap().id.take().unwrap();
+        txn.delete(layout::stream_meta_key(id));
+        txn.put(key, meta.to_bytes());
+        txn.commit().unwrap().wait_durable().unwrap();
+
+        let engine = Engine::open(store, EngineConfig::default()).unwrap();
+        call(&engine, Operation::PutItem, json!({"TableName": "old", "Item": {"pk": {"S": "a"}}}));
+        let streams = call(&engine, Operation::ListStreams, json!({"TableName": "old"}));
+        let arn = streams["Streams"][0]["StreamArn"].as_str().unwrap().to_string();
+        let described = call(&engine, Operation::DescribeStream, json!({"StreamArn": arn}));
+        let shard = described["StreamDescription"]["Shards"][0]["ShardId"].as_str().unwrap().to_string();
+        let it = call(
+            &engine,
+            Operation::GetShardIterator,
+            json!({"StreamArn": arn, "ShardId": shard, "ShardIteratorType": "TRIM_HORIZON"}),
+        );
+        let records = call(&engine, Operation::GetRecords, json!({"ShardIterator": it["ShardIterator"]}));
+        assert_eq!(records["Records"].as_array().unwrap().len(), 1, "{records}");
+        assert_eq!(records["Records"][0]["dynamodb"]["NewImage"], json!({"pk": {"S": "a"}}));
+    }
 }

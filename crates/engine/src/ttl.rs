@@ -65,38 +65,51 @@ pub struct SweepReport {
 }
 
 impl Engine {
-    /// One TTL pass over every TTL-enabled table.
+    /// One TTL pass over every TTL-enabled table. A table whose sweep fails does not
+    /// stop the others: the first error is returned after every table had its turn.
     pub fn sweep_ttl(&self) -> Result<SweepReport, DynamoError> {
         let mut report = SweepReport { complete: true, ..SweepReport::default() };
+        let mut first_error = None;
         let now = self.clock().now_ms();
         for meta in self.catalog.all() {
             let Some(attr) = meta.ttl.as_ref().filter(|t| t.enabled).map(|t| t.attribute.clone()) else {
                 self.ttl.cursors.lock().remove(&meta.number);
                 continue;
             };
-            let (examined, expired, finished) = self.ttl_candidates(&meta, &attr, now)?;
-            report.examined += examined;
-            report.complete &= finished;
-            let mut last = None;
-            for key in expired {
-                match self.ttl_delete(&meta, &key, &attr, now) {
-                    Ok((true, commit)) => {
-                        report.deleted += 1;
-                        last = commit.or(last);
-                    }
-                    Ok((false, _)) => {}
-                    // Held by a transaction, or the schema changed: a later pass retries.
-                    Err(DynamoError::TransactionConflict(_)) => {}
-                    Err(DynamoError::Internal(m)) if m == crate::STALE_SCHEMA => {}
-                    Err(DynamoError::ResourceNotFound(_)) => break,
-                    Err(e) => return Err(e),
-                }
-            }
-            if let Some(c) = last {
-                c.wait_durable().map_err(crate::internal)?;
+            if let Err(e) = self.sweep_table(&meta, &attr, now, &mut report) {
+                tracing::warn!(table = %meta.name, error = %e, "TTL sweep of a table failed; the next pass retries");
+                first_error.get_or_insert(e);
             }
         }
-        Ok(report)
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok(report),
+        }
+    }
+
+    fn sweep_table(&self, meta: &TableMeta, attr: &str, now: u64, report: &mut SweepReport) -> Result<(), DynamoError> {
+        let (examined, expired, finished) = self.ttl_candidates(meta, attr, now)?;
+        report.examined += examined;
+        report.complete &= finished;
+        let mut last = None;
+        for key in expired {
+            match self.ttl_delete(meta, &key, attr, now) {
+                Ok((true, commit)) => {
+                    report.deleted += 1;
+                    last = commit.or(last);
+                }
+                Ok((false, _)) => {}
+                // Held by a transaction, or the schema changed: a later pass retries.
+                Err(DynamoError::TransactionConflict(_)) => {}
+                Err(DynamoError::Internal(m)) if m == crate::STALE_SCHEMA => {}
+                Err(DynamoError::ResourceNotFound(_)) => break,
+                Err(e) => return Err(e),
+            }
+        }
+        if let Some(c) = last {
+            c.wait_durable().map_err(crate::internal)?;
+        }
+        Ok(())
     }
 
     /// Walks the next slice of a table: (items examined, keys of expired items,

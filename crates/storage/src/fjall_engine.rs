@@ -1,48 +1,194 @@
 //! The default durable engine: fjall, a pure-Rust LSM tree (see
 //! docs/adr/0002-storage-engine.md). One keyspace holds everything; batches are
 //! atomic across keys; snapshots are MVCC sequence numbers.
+//!
+//! Write failures (a full disk, an I/O error): fjall refuses every later write once
+//! one has failed ("poisoned"), because it cannot know how much of the failed batch
+//! reached its journal. Reads go on from the open database. A recovery thread then
+//! waits until a probe file of [`PROBE_BYTES`] can be written and synced in the data
+//! directory, waits for the open snapshots to end, and reopens the database, which
+//! recovers the journal to its last whole batch; writes then resume without a
+//! restart. Nothing acknowledged is lost: an acknowledged write was synced first.
 
-use std::path::Path;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode, Readable};
+use parking_lot::{Mutex, RwLock};
 
 use crate::local::{LocalEngine, Write};
 use crate::{Direction, EngineLimits, KeyRange, ReadView, Result, ScanIter, StorageError};
 
+/// Free space the recovery thread wants to see before it reopens the database.
+const PROBE_BYTES: usize = 4 << 20;
+/// How often the recovery thread looks for space.
+const RECOVERY_POLL: Duration = Duration::from_millis(200);
+/// How long the recovery thread waits for open snapshots before it tries again later.
+const SNAPSHOT_WAIT: Duration = Duration::from_secs(2);
+
 /// The fjall engine.
 pub struct FjallEngine {
+    shared: Arc<Shared>,
+}
+
+struct Open {
     db: Database,
     ks: Keyspace,
+}
+
+struct Shared {
+    dir: PathBuf,
+    /// `None` only while a reopen failed (then every read and write fails until a
+    /// later attempt succeeds).
+    open: RwLock<Option<Arc<Open>>>,
+    /// A write failed; writes are refused until the database has been reopened.
+    failed: AtomicBool,
+    /// A recovery thread is running.
+    recovering: Mutex<bool>,
 }
 
 fn err(e: impl std::fmt::Display) -> StorageError {
     StorageError::Engine(e.to_string())
 }
 
+fn open_at(dir: &Path) -> Result<Open> {
+    // Bounded memory whatever the data size: a 32 MiB block cache (fjall's
+    // default, made explicit); memtables are flushed by fjall at its own limits.
+    let db = Database::builder(dir).cache_size(32 * 1024 * 1024).open().map_err(err)?;
+    let ks = db.keyspace("stator", KeyspaceCreateOptions::default).map_err(err)?;
+    Ok(Open { db, ks })
+}
+
+fn unavailable() -> StorageError {
+    StorageError::Engine("the store is recovering from a failed write; try again".into())
+}
+
 impl FjallEngine {
     /// Opens (or creates) the store in `dir`.
     pub fn open(dir: &Path) -> Result<Self> {
-        // Bounded memory whatever the data size: a 32 MiB block cache (fjall's
-        // default, made explicit); memtables are flushed by fjall at its own limits.
-        let db = Database::builder(dir).cache_size(32 * 1024 * 1024).open().map_err(err)?;
-        let ks = db.keyspace("stator", KeyspaceCreateOptions::default).map_err(err)?;
-        Ok(FjallEngine { db, ks })
+        let open = open_at(dir)?;
+        Ok(FjallEngine {
+            shared: Arc::new(Shared {
+                dir: dir.to_path_buf(),
+                open: RwLock::new(Some(Arc::new(open))),
+                failed: AtomicBool::new(false),
+                recovering: Mutex::new(false),
+            }),
+        })
+    }
+
+    /// Whether writes are refused after a failed write (until recovery reopens the store).
+    pub fn is_failed(&self) -> bool {
+        self.shared.failed.load(Ordering::Acquire)
+    }
+
+    fn current(&self) -> Result<Arc<Open>> {
+        self.shared.open.read().clone().ok_or_else(unavailable)
+    }
+
+    fn writable(&self) -> Result<Arc<Open>> {
+        if self.is_failed() {
+            return Err(StorageError::Engine(
+                "a write to the data directory failed (disk full?); writes resume once space is back".into(),
+            ));
+        }
+        self.current()
+    }
+
+    /// Marks the engine failed and starts the recovery thread (once).
+    fn fail(&self, e: fjall::Error) -> StorageError {
+        tracing::error!(error = %e, dir = %self.shared.dir.display(), "a write to the store failed; writes are refused until space is back and the store has been reopened");
+        self.shared.failed.store(true, Ordering::Release);
+        let mut running = self.shared.recovering.lock();
+        if !*running {
+            *running = true;
+            let shared = self.shared.clone();
+            let spawned = std::thread::Builder::new().name("stator-store-recovery".into()).spawn(move || {
+                recover(&shared);
+            });
+            if spawned.is_err() {
+                *running = false;
+            }
+        }
+        err(e)
+    }
+}
+
+/// Whether `PROBE_BYTES` can be written and synced in `dir`.
+fn space_is_back(dir: &Path) -> bool {
+    let path = dir.join(".stator-space-probe");
+    let ok = (|| -> std::io::Result<()> {
+        let mut f = std::fs::File::create(&path)?;
+        f.write_all(&vec![0u8; PROBE_BYTES])?;
+        f.sync_all()
+    })()
+    .is_ok();
+    let _ = std::fs::remove_file(&path);
+    ok
+}
+
+/// The recovery thread: waits for space, then reopens the database.
+fn recover(shared: &Shared) {
+    loop {
+        std::thread::sleep(RECOVERY_POLL);
+        if !space_is_back(&shared.dir) {
+            continue;
+        }
+        let mut open = shared.open.write();
+        // New snapshots wait on the lock; wait for the open ones to end.
+        let deadline = Instant::now() + SNAPSHOT_WAIT;
+        let idle = loop {
+            match open.as_ref() {
+                Some(o) if Arc::strong_count(o) > 1 => {
+                    if Instant::now() >= deadline {
+                        break false;
+                    }
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                _ => break true,
+            }
+        };
+        if !idle {
+            continue;
+        }
+        // Dropping the old database stops its workers and releases its lock file.
+        *open = None;
+        let dir = shared.dir.clone();
+        match std::panic::catch_unwind(move || open_at(&dir)) {
+            Ok(Ok(o)) => {
+                *open = Some(Arc::new(o));
+                shared.failed.store(false, Ordering::Release);
+                *shared.recovering.lock() = false;
+                tracing::warn!(dir = %shared.dir.display(), "the store has been reopened; writes resume");
+                return;
+            }
+            Ok(Err(e)) => tracing::error!(error = %e, "reopening the store failed; retrying"),
+            Err(_) => tracing::error!("reopening the store panicked; retrying"),
+        }
     }
 }
 
 /// A snapshot of the fjall engine.
 pub struct FjallSnapshot {
-    snap: fjall::Snapshot,
-    ks: Keyspace,
+    // `snap` before `open`: the snapshot is released before the database handle.
+    snap: Option<fjall::Snapshot>,
+    open: Option<Arc<Open>>,
 }
 
 impl ReadView for FjallSnapshot {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        Ok(self.snap.get(&self.ks, key).map_err(err)?.map(|v| v.to_vec()))
+        let (Some(snap), Some(open)) = (&self.snap, &self.open) else { return Err(unavailable()) };
+        Ok(snap.get(&open.ks, key).map_err(err)?.map(|v| v.to_vec()))
     }
 
     fn scan(&self, range: KeyRange, dir: Direction) -> ScanIter<'_> {
-        let iter = self.snap.range(&self.ks, (range.start, range.end));
+        let (Some(snap), Some(open)) = (&self.snap, &self.open) else {
+            return Box::new(std::iter::once(Err(unavailable())));
+        };
+        let iter = snap.range(&open.ks, (range.start, range.end));
         let map = |g: fjall::Guard| g.into_inner().map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(err);
         match dir {
             Direction::Forward => Box::new(iter.map(map)),
@@ -55,28 +201,33 @@ impl LocalEngine for FjallEngine {
     type Snap = FjallSnapshot;
 
     fn snapshot(&self) -> FjallSnapshot {
-        FjallSnapshot { snap: self.db.snapshot(), ks: self.ks.clone() }
+        match self.current() {
+            Ok(open) => FjallSnapshot { snap: Some(open.db.snapshot()), open: Some(open) },
+            Err(_) => FjallSnapshot { snap: None, open: None },
+        }
     }
 
     fn get_latest(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        Ok(self.ks.get(key).map_err(err)?.map(|v| v.to_vec()))
+        Ok(self.current()?.ks.get(key).map_err(err)?.map(|v| v.to_vec()))
     }
 
     fn apply(&self, batch: Vec<Write>) -> Result<()> {
         // `Database::batch` writes through to the OS on commit (PersistMode::Buffer):
         // a process crash loses nothing; the group-commit sync covers power loss.
-        let mut b = self.db.batch();
+        let open = self.writable()?;
+        let mut b = open.db.batch();
         for (k, v) in batch {
             match v {
-                Some(v) => b.insert(&self.ks, k, v),
-                None => b.remove(&self.ks, k),
+                Some(v) => b.insert(&open.ks, k, v),
+                None => b.remove(&open.ks, k),
             }
         }
-        b.commit().map_err(err)
+        b.commit().map_err(|e| self.fail(e))
     }
 
     fn sync(&self) -> Result<()> {
-        self.db.persist(PersistMode::SyncAll).map_err(err)
+        let open = self.writable()?;
+        open.db.persist(PersistMode::SyncAll).map_err(|e| self.fail(e))
     }
 
     fn limits(&self) -> EngineLimits {

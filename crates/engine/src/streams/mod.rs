@@ -197,6 +197,8 @@ pub fn event_id(stream: u64, seq: u64) -> String {
 
 struct State {
     meta: StreamMeta,
+    /// Bumped on every change of `meta`; see [`Stream::persisted`].
+    version: u64,
     /// The next sequence number to hand out.
     next: u64,
     /// The time of the last record (record times never go backwards).
@@ -209,6 +211,16 @@ struct State {
 pub struct Stream {
     id: u64,
     state: Mutex<State>,
+    /// The newest `State::version` made durable. Writing the metadata takes this lock;
+    /// lock order is `state` then `persisted`, and housekeeping persists without
+    /// holding `state`, so that a sync never stalls the writers taking numbers.
+    persisted: Mutex<u64>,
+}
+
+impl Stream {
+    fn new(state: State) -> Arc<Stream> {
+        Arc::new(Stream { id: state.meta.id, state: Mutex::new(state), persisted: Mutex::new(0) })
+    }
 }
 
 /// A sequence number held by a writing transaction until it ends.
@@ -264,8 +276,8 @@ impl Streams {
                 if let Some(l) = last {
                     next = next.max(l + 1);
                 }
-                let state = State { next, last_ms: 0, in_flight: BTreeSet::new(), meta };
-                by_id.insert(state.meta.id, Arc::new(Stream { id: state.meta.id, state: Mutex::new(state) }));
+                let state = State { next, version: 0, last_ms: 0, in_flight: BTreeSet::new(), meta };
+                by_id.insert(state.meta.id, Stream::new(state));
             }
         }
         Ok(Streams { store, clock, rollover_ms, by_id: RwLock::new(by_id) })
@@ -275,8 +287,8 @@ impl Streams {
     pub fn register(&self, meta: StreamMeta) {
         let next = meta.shards.last().map_or(meta.trimmed_below, |s| s.start);
         let id = meta.id;
-        let state = State { next, last_ms: 0, in_flight: BTreeSet::new(), meta };
-        self.by_id.write().insert(id, Arc::new(Stream { id, state: Mutex::new(state) }));
+        let state = State { next, version: 0, last_ms: 0, in_flight: BTreeSet::new(), meta };
+        self.by_id.write().insert(id, Stream::new(state));
     }
 
     /// A stream by number.
@@ -306,7 +318,8 @@ impl Streams {
         let now = self.clock.now_ms();
         close_open_shard(&mut st);
         st.meta.disabled_ms = Some(now);
-        persist(self.store.as_ref(), &st.meta)
+        st.version += 1;
+        save(self.store.as_ref(), &stream, &st.meta, st.version)
     }
 
     /// Closes every open stream the catalog no longer points at (a crash between a
@@ -378,7 +391,9 @@ impl Streams {
                 end: None,
             };
             st.meta.shards.push(shard);
-            persist(self.store.as_ref(), &st.meta)?;
+            st.version += 1;
+            // Under the state lock: no record lands in the new shard before it is durable.
+            save(self.store.as_ref(), stream, &st.meta, st.version)?;
         }
         let seq = st.next;
         st.next += 1;
@@ -421,28 +436,32 @@ impl Streams {
                 txn.delete(k);
             }
             txn.commit().map_err(crate::internal)?.wait_durable().map_err(crate::internal)?;
-            let mut st = stream.state.lock();
-            st.meta.trimmed_below = st.meta.trimmed_below.max(new_trim);
-            // A closed shard whose every record is trimmed, and that closed more
-            // than the retention period ago, is gone.
-            let trimmed = st.meta.trimmed_below;
-            let keep_from = st
-                .meta
-                .shards
-                .iter()
-                .position(|s| s.end.is_none_or(|e| e >= trimmed) || s.created_ms >= cutoff)
-                .unwrap_or(st.meta.shards.len());
-            st.meta.shards.drain(..keep_from);
-            let gone = expired && self.records_left(st.meta.id, trimmed)? == 0;
+            let (meta, version) = {
+                let mut st = stream.state.lock();
+                st.meta.trimmed_below = st.meta.trimmed_below.max(new_trim);
+                // A closed shard whose every record is trimmed, and that closed more
+                // than the retention period ago, is gone.
+                let trimmed = st.meta.trimmed_below;
+                let keep_from = st
+                    .meta
+                    .shards
+                    .iter()
+                    .position(|s| s.end.is_none_or(|e| e >= trimmed) || s.created_ms >= cutoff)
+                    .unwrap_or(st.meta.shards.len());
+                st.meta.shards.drain(..keep_from);
+                st.version += 1;
+                (st.meta.clone(), st.version)
+            };
+            // A disabled stream takes no more records, so what is left cannot grow.
+            let gone = expired && self.records_left(meta.id, meta.trimmed_below)? == 0;
             if gone {
+                let _persisted = stream.persisted.lock();
                 let mut txn = self.store.begin();
-                txn.delete(layout::stream_meta_key(st.meta.id));
+                txn.delete(layout::stream_meta_key(meta.id));
                 txn.commit().map_err(crate::internal)?.wait_durable().map_err(crate::internal)?;
-                let id = st.meta.id;
-                drop(st);
-                self.by_id.write().remove(&id);
+                self.by_id.write().remove(&meta.id);
             } else {
-                persist(self.store.as_ref(), &st.meta)?;
+                save(self.store.as_ref(), &stream, &meta, version)?;
             }
         }
         Ok(())
@@ -467,6 +486,17 @@ fn close_open_shard(st: &mut State) {
         s.end = Some(end);
         st.next = end + 1;
     }
+}
+
+/// Makes `meta` (at `version`) durable, unless a newer version already is.
+fn save(store: &dyn KvStore, stream: &Stream, meta: &StreamMeta, version: u64) -> Result<(), DynamoError> {
+    let mut persisted = stream.persisted.lock();
+    if *persisted >= version {
+        return Ok(());
+    }
+    persist(store, meta)?;
+    *persisted = version;
+    Ok(())
 }
 
 fn persist(store: &dyn KvStore, meta: &StreamMeta) -> Result<(), DynamoError> {
