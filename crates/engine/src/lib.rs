@@ -18,6 +18,7 @@ pub mod layout;
 pub mod legacy;
 mod ops;
 pub mod propagation;
+mod reply;
 pub mod request;
 pub mod statements;
 pub mod streams;
@@ -32,6 +33,7 @@ use stator_storage::{KvStore, StorageError};
 use crate::catalog::{Catalog, TableMeta};
 use crate::clock::Clock;
 use crate::item_locks::ItemLocks;
+pub use crate::reply::Reply;
 use crate::streams::Streams;
 
 /// Who is asking, and where: tables live in (account, region).
@@ -191,8 +193,14 @@ impl Engine {
         op: Operation,
         body: &Map<String, Value>,
     ) -> Result<Value, DynamoError> {
+        self.reply(ctx, op, body)?.into_value()
+    }
+
+    /// Executes one operation and answers its response (bytes or a value): what the
+    /// HTTP layer calls.
+    pub fn reply(&self, ctx: &RequestContext, op: Operation, body: &Map<String, Value>) -> Result<Reply, DynamoError> {
         let req = stator_protocol::Obj(body);
-        match op {
+        let v = match op {
             Operation::CreateTable => ops::create_table::execute(self, ctx, req),
             Operation::DescribeTable => ops::describe_table::execute(self, ctx, req),
             Operation::ListTables => ops::list_tables::execute(self, ctx, req),
@@ -201,13 +209,13 @@ impl Engine {
             Operation::DescribeEndpoints => ops::describe_endpoints::execute(self, ctx, req),
             Operation::DescribeLimits => ops::describe_limits::execute(self, ctx, req),
             Operation::PutItem => ops::put_item::execute(self, ctx, req),
-            Operation::GetItem => ops::get_item::execute(self, ctx, req),
+            Operation::GetItem => return ops::get_item::execute(self, ctx, req),
             Operation::DeleteItem => ops::delete_item::execute(self, ctx, req),
             Operation::UpdateItem => ops::update_item::execute(self, ctx, req),
             Operation::BatchWriteItem => ops::batch_write_item::execute(self, ctx, req),
             Operation::BatchGetItem => ops::batch_get_item::execute(self, ctx, req),
-            Operation::Query => ops::query::execute(self, ctx, req),
-            Operation::Scan => ops::scan::execute(self, ctx, req),
+            Operation::Query => return ops::query::execute(self, ctx, req),
+            Operation::Scan => return ops::scan::execute(self, ctx, req),
             Operation::TransactWriteItems => ops::transact_write_items::execute(self, ctx, req),
             Operation::TransactGetItems => ops::transact_get_items::execute(self, ctx, req),
             Operation::UpdateTimeToLive => ops::update_time_to_live::execute(self, ctx, req),
@@ -219,7 +227,8 @@ impl Engine {
             Operation::ExecuteStatement => ops::execute_statement::execute(self, ctx, req),
             Operation::BatchExecuteStatement => ops::batch_execute_statement::execute(self, ctx, req),
             Operation::ExecuteTransaction => ops::execute_transaction::execute(self, ctx, req),
-        }
+        };
+        v.map(Reply::Json)
     }
 
     /// Whether an operation may block its thread on I/O: a write waiting for a disk

@@ -233,14 +233,14 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Full<By
     let engine = shared.engine.clone();
     let run = move || {
         let parsed = Obj::parse_body(&body)?;
-        engine.execute(&ctx, op, &parsed)
+        engine.reply(&ctx, op, &parsed).map(stator_engine::Reply::into_bytes)
     };
     // Operations that can wait (a durability sync, a long scan, an item lock held by
     // a writer) run on the bounded blocking pool; short lock-free reads run in place,
     // which saves two thread hand-offs per request.
     let result = if shared.engine.may_block(op) { tokio::task::spawn_blocking(run).await } else { Ok(run()) };
     match result {
-        Ok(Ok(v)) => respond(200, serde_json::to_vec(&v).unwrap_or_default(), json_type),
+        Ok(Ok(body)) => respond(200, body, json_type),
         Ok(Err(e)) => error_response(&e, json_type),
         Err(join) => error_response(&DynamoError::Internal(format!("operation panicked: {join}")), json_type),
     }

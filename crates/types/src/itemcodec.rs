@@ -22,17 +22,17 @@ impl std::fmt::Display for CorruptItem {
 
 impl std::error::Error for CorruptItem {}
 
-const T_S: u8 = 1;
-const T_N: u8 = 2;
-const T_B: u8 = 3;
-const T_FALSE: u8 = 4;
-const T_TRUE: u8 = 5;
-const T_NULL: u8 = 6;
-const T_M: u8 = 7;
-const T_L: u8 = 8;
-const T_SS: u8 = 9;
-const T_NS: u8 = 10;
-const T_BS: u8 = 11;
+pub(crate) const T_S: u8 = 1;
+pub(crate) const T_N: u8 = 2;
+pub(crate) const T_B: u8 = 3;
+pub(crate) const T_FALSE: u8 = 4;
+pub(crate) const T_TRUE: u8 = 5;
+pub(crate) const T_NULL: u8 = 6;
+pub(crate) const T_M: u8 = 7;
+pub(crate) const T_L: u8 = 8;
+pub(crate) const T_SS: u8 = 9;
+pub(crate) const T_NS: u8 = 10;
+pub(crate) const T_BS: u8 = 11;
 
 /// Encodes an item.
 pub fn encode_item(item: &Item) -> Vec<u8> {
@@ -127,13 +127,13 @@ fn put_value(v: &AttributeValue, out: &mut Vec<u8>) {
     }
 }
 
-fn get_u8(b: &mut &[u8]) -> Result<u8, CorruptItem> {
+pub(crate) fn get_u8(b: &mut &[u8]) -> Result<u8, CorruptItem> {
     let (&first, rest) = b.split_first().ok_or(CorruptItem("truncated"))?;
     *b = rest;
     Ok(first)
 }
 
-fn get_varint(b: &mut &[u8]) -> Result<usize, CorruptItem> {
+pub(crate) fn get_varint(b: &mut &[u8]) -> Result<usize, CorruptItem> {
     let mut v: usize = 0;
     for shift in (0..64).step_by(7) {
         let byte = get_u8(b)?;
@@ -145,7 +145,7 @@ fn get_varint(b: &mut &[u8]) -> Result<usize, CorruptItem> {
     Err(CorruptItem("varint too long"))
 }
 
-fn get_bytes<'a>(b: &mut &'a [u8]) -> Result<&'a [u8], CorruptItem> {
+pub(crate) fn get_bytes<'a>(b: &mut &'a [u8]) -> Result<&'a [u8], CorruptItem> {
     let n = get_varint(b)?;
     if n > b.len() {
         return Err(CorruptItem("truncated"));
@@ -155,16 +155,16 @@ fn get_bytes<'a>(b: &mut &'a [u8]) -> Result<&'a [u8], CorruptItem> {
     Ok(head)
 }
 
-fn get_string(b: &mut &[u8]) -> Result<String, CorruptItem> {
+pub(crate) fn get_string(b: &mut &[u8]) -> Result<String, CorruptItem> {
     String::from_utf8(get_bytes(b)?.to_vec()).map_err(|_| CorruptItem("invalid UTF-8"))
 }
 
-fn get_number(b: &mut &[u8]) -> Result<Number, CorruptItem> {
+pub(crate) fn get_number(b: &mut &[u8]) -> Result<Number, CorruptItem> {
     let s = std::str::from_utf8(get_bytes(b)?).map_err(|_| CorruptItem("invalid number"))?;
     Number::parse(s).map_err(|_| CorruptItem("invalid number"))
 }
 
-fn get_count(b: &mut &[u8]) -> Result<usize, CorruptItem> {
+pub(crate) fn get_count(b: &mut &[u8]) -> Result<usize, CorruptItem> {
     let n = get_varint(b)?;
     // Every element takes at least one byte: a larger count is corrupt, and checking
     // it first keeps a corrupt count from reserving unbounded memory.
@@ -176,16 +176,19 @@ fn get_count(b: &mut &[u8]) -> Result<usize, CorruptItem> {
 
 fn get_map(b: &mut &[u8]) -> Result<Item, CorruptItem> {
     let n = get_count(b)?;
-    let mut m = Item::new();
+    // Names are stored in order, so building the map from a list is a linear bulk
+    // build rather than one search per insert (a corrupt count cannot reserve more
+    // entries than there are bytes left).
+    let mut entries = Vec::with_capacity(n.min(b.len()));
     for _ in 0..n {
         let k = get_string(b)?;
         let v = get_value(b)?;
-        m.insert(k, v);
+        entries.push((k, v));
     }
-    Ok(m)
+    Ok(entries.into_iter().collect())
 }
 
-fn get_value(b: &mut &[u8]) -> Result<AttributeValue, CorruptItem> {
+pub(crate) fn get_value(b: &mut &[u8]) -> Result<AttributeValue, CorruptItem> {
     Ok(match get_u8(b)? {
         T_S => AttributeValue::S(get_string(b)?),
         T_N => AttributeValue::N(get_number(b)?),
@@ -247,6 +250,17 @@ mod tests {
         #[test]
         fn round_trip(item in proptest::collection::btree_map(".{1,6}", value(), 0..6)) {
             prop_assert_eq!(decode_item(&encode_item(&item)).unwrap(), item);
+        }
+
+        #[test]
+        fn json_writer_matches_the_value_tree(item in proptest::collection::btree_map(".{1,6}", value(), 0..6), frac in -99_999i64..99_999) {
+            let mut item = item;
+            item.insert("frac".into(), AttributeValue::N(Number::parse(&format!("{}e-3", frac)).unwrap()));
+            item.insert("ns".into(), AttributeValue::NS(vec![Number::from_i64(frac), Number::parse("1.5e30").unwrap()]));
+            item.insert("bs".into(), AttributeValue::BS(vec![vec![0, 255, 7], vec![1]]));
+            let mut out = Vec::new();
+            crate::json_write::write_item(&mut out, &item);
+            prop_assert_eq!(out, serde_json::to_vec(&crate::item_to_json(&item)).unwrap());
         }
 
         #[test]

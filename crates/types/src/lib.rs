@@ -5,9 +5,11 @@
 #![warn(missing_docs)]
 
 pub mod itemcodec;
+pub mod json_write;
 pub mod keycodec;
 pub mod number;
 pub mod size;
+pub mod stored;
 pub mod value;
 
 pub use number::{Number, NumberError};

@@ -1,17 +1,15 @@
 //! GetItem: reads one item from a snapshot, with an optional projection. Reads take
 //! no lock; a consistent read sees every write acknowledged before it started.
 
-use serde_json::{Map, Value};
 use stator_protocol::{Constraints, DynamoError, Obj};
 use stator_types::itemcodec::decode_item;
-use stator_types::size::item_size;
-use stator_types::{item_to_json, Item};
 
 use crate::capacity::{consumed, read_units};
+use crate::reply::{JsonObject, Reply};
 use crate::request::{self, expr_err, table_name};
 use crate::{keys, Engine, RequestContext};
 
-pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value, DynamoError> {
+pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Reply, DynamoError> {
     let mut c = Constraints::new();
     let table = table_name(req, "TableName", "tableName", &mut c)?;
     let raw_key = req.get("Key");
@@ -53,24 +51,26 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
     let meta = engine.table(ctx, &table)?;
     let key = keys::key_of_key(&meta, &key_item)?;
     let stored = engine.store().snapshot().get(&key).map_err(crate::internal)?;
-    let item = match stored {
-        Some(b) => Some(decode_item(&b).map_err(crate::internal)?),
-        None => None,
+    let size = match &stored {
+        Some(b) => stator_types::stored::item_size(b).map_err(crate::internal)?,
+        None => 0,
     };
-    let size = item.as_ref().map(item_size).unwrap_or(0);
-    let mut out = Map::new();
-    if let Some(item) = item {
-        let shown: Item = match (&projection, &to_get) {
-            (Some(paths), _) => stator_expr::project(&item, paths),
-            (None, Some(names)) => {
-                names.iter().filter_map(|n| item.get(*n).map(|v| (n.to_string(), v.clone()))).collect()
+    let mut out = JsonObject::with_capacity(size + 64);
+    if let Some(b) = stored {
+        match (&projection, &to_get) {
+            // The whole item: written straight from its stored form.
+            (None, None) => out.stored_item("Item", &b)?,
+            (Some(paths), _) => {
+                out.item("Item", &stator_expr::project(&decode_item(&b).map_err(crate::internal)?, paths))
             }
-            (None, None) => item,
-        };
-        out.insert("Item".into(), item_to_json(&shown));
+            (None, Some(names)) => {
+                let wanted = stator_types::stored::decode_some(&b, &|n| names.contains(&n)).map_err(crate::internal)?;
+                out.item("Item", &wanted)
+            }
+        }
     }
     if let Some(c) = consumed(&meta.name, read_units(size, consistent), cap) {
-        out.insert("ConsumedCapacity".into(), c);
+        out.value("ConsumedCapacity", &c);
     }
-    Ok(Value::Object(out))
+    Ok(out.finish())
 }

@@ -3,7 +3,6 @@
 
 use std::ops::Bound;
 
-use serde_json::Value;
 use stator_expr::{ExprKind, KeyCondition, KeyOp};
 use stator_protocol::{Constraints, DynamoError, Obj};
 use stator_storage::{prefix_end, Direction, KeyRange};
@@ -15,7 +14,7 @@ use crate::catalog::{KeyAttr, ScalarType};
 use crate::request::{self, expr_err};
 use crate::{layout, Engine, RequestContext};
 
-pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value, DynamoError> {
+pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<crate::Reply, DynamoError> {
     let mut c = Constraints::new();
     let read_page::ReadCommon { table, index, limit, select, capacity: cap, consistent } =
         read_page::read_common(req, &mut c)?;
@@ -95,7 +94,7 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
             shape: &shape,
         },
     )?;
-    Ok(read_page::response(&meta, idx, page, &shape, consistent, cap))
+    read_page::response(&meta, idx, page, &shape, consistent, cap)
 }
 
 /// Whether a value has a key attribute's scalar type.

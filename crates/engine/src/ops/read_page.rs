@@ -5,17 +5,17 @@
 
 use std::ops::Bound;
 
-use serde_json::{json, Map, Value};
 use stator_expr::{Condition, Path};
 use stator_protocol::{Constraints, DynamoError, Obj};
 use stator_storage::{Direction, KeyRange, ReadView};
 use stator_types::itemcodec::decode_item;
-use stator_types::size::item_size;
-use stator_types::{item_to_json, Item};
+use stator_types::stored;
+use stator_types::Item;
 
 use crate::capacity::{consumed, read_units, ReturnCapacity};
 use crate::catalog::{IndexKind, IndexMeta, ProjectionType, TableMeta};
 use crate::keys;
+use crate::reply::{JsonObject, Reply};
 
 /// DynamoDB stops a Query or Scan page after reading this many bytes.
 pub const MAX_PAGE_BYTES: usize = 1024 * 1024;
@@ -306,9 +306,26 @@ pub struct PageSpec<'a> {
     pub shape: &'a Shape,
 }
 
+/// An item of a page: as stored (returned whole, written to JSON without decoding),
+/// or built (projected).
+pub enum PageItem {
+    Stored(Vec<u8>),
+    Built(Item),
+}
+
+impl PageItem {
+    /// The item itself.
+    pub fn to_item(&self) -> Result<Item, DynamoError> {
+        match self {
+            PageItem::Stored(b) => decode_item(b).map_err(crate::internal),
+            PageItem::Built(i) => Ok(i.clone()),
+        }
+    }
+}
+
 /// A page read.
 pub struct Page {
-    pub items: Vec<Item>,
+    pub items: Vec<PageItem>,
     pub count: usize,
     pub scanned: usize,
     pub last_key: Option<Item>,
@@ -325,32 +342,43 @@ pub fn read_page(snap: &dyn ReadView, spec: PageSpec) -> Result<Page, DynamoErro
         }
     }
     let mut page = Page { items: Vec::new(), count: 0, scanned: 0, last_key: None, bytes_read: 0 };
+    // The filter reads only these top-level attributes: only they are decoded.
+    let mut filter_names = Vec::new();
+    if let Some(f) = spec.filter {
+        condition_attributes(f, &mut filter_names);
+    }
+    let is_key = |n: &str| spec.key_names.iter().any(|k| k == n);
     for kv in snap.scan(range, spec.direction) {
-        let (_, v) = kv.map_err(crate::internal)?;
-        let mut item = decode_item(&v).map_err(crate::internal)?;
+        let (_, mut v) = kv.map_err(crate::internal)?;
         page.scanned += 1;
-        page.bytes_read += item_size(&item);
+        page.bytes_read += stored::item_size(&v).map_err(crate::internal)?;
         if spec.fetch_from_table {
             // DynamoDB bills the table read of a non-projected fetch on top.
-            let key = keys::key_of_key(spec.meta, &keys::key_attributes(spec.meta, &item))?;
+            let entry = decode_item(&v).map_err(crate::internal)?;
+            let key = keys::key_of_key(spec.meta, &keys::key_attributes(spec.meta, &entry))?;
             if let Some(b) = snap.get(&key).map_err(crate::internal)? {
-                item = decode_item(&b).map_err(crate::internal)?;
-                page.bytes_read += item_size(&item);
+                page.bytes_read += stored::item_size(&b).map_err(crate::internal)?;
+                v = b;
             }
         }
         let keep = match spec.filter {
-            Some(f) => f.eval(&item).map_err(crate::request::expr_err)?,
+            Some(f) => {
+                let seen =
+                    stored::decode_some(&v, &|n| filter_names.iter().any(|f| f == n)).map_err(crate::internal)?;
+                f.eval(&seen).map_err(crate::request::expr_err)?
+            }
             None => true,
         };
         let stop = spec.limit.is_some_and(|l| page.scanned >= l) || page.bytes_read > MAX_PAGE_BYTES;
         if stop {
-            page.last_key =
-                Some(spec.key_names.iter().filter_map(|n| item.get(n).map(|v| (n.clone(), v.clone()))).collect());
+            page.last_key = Some(stored::decode_some(&v, &is_key).map_err(crate::internal)?);
         }
         if keep {
             page.count += 1;
-            if !matches!(spec.shape, Shape::Count) {
-                page.items.push(spec.shape.apply(item));
+            match spec.shape {
+                Shape::Count => {}
+                Shape::All => page.items.push(PageItem::Stored(v)),
+                shape => page.items.push(PageItem::Built(shape.apply(decode_item(&v).map_err(crate::internal)?))),
             }
         }
         if stop {
@@ -383,15 +411,15 @@ pub fn response(
     shape: &Shape,
     consistent: bool,
     cap: ReturnCapacity,
-) -> Value {
-    let mut out = Map::new();
+) -> Result<Reply, DynamoError> {
+    let mut out = JsonObject::with_capacity(page.bytes_read + 128);
     if !matches!(shape, Shape::Count) {
-        out.insert("Items".into(), Value::Array(page.items.iter().map(item_to_json).collect()));
+        out.page_items("Items", &page.items)?;
     }
-    out.insert("Count".into(), json!(page.count));
-    out.insert("ScannedCount".into(), json!(page.scanned));
-    if let Some(k) = page.last_key {
-        out.insert("LastEvaluatedKey".into(), item_to_json(&k));
+    out.uint("Count", page.count as u64);
+    out.uint("ScannedCount", page.scanned as u64);
+    if let Some(k) = &page.last_key {
+        out.item("LastEvaluatedKey", k);
     }
     let units = read_units(page.bytes_read, consistent);
     // Reads of an index are billed to the index (INDEXES shows it under its name).
@@ -400,7 +428,7 @@ pub fn response(
         Some(i) => crate::capacity::consumed_with_indexes(meta, 0.0, &[(i.name.clone(), units)], cap),
     };
     if let Some(c) = consumed {
-        out.insert("ConsumedCapacity".into(), c);
+        out.value("ConsumedCapacity", &c);
     }
-    Value::Object(out)
+    Ok(out.finish())
 }

@@ -2,7 +2,6 @@
 //! order, filtered, projected and paged. Segments are equal, contiguous slices of the
 //! hash space, so together they cover the table exactly once, stable across pages.
 
-use serde_json::Value;
 use stator_expr::ExprKind;
 use stator_protocol::{Constraints, DynamoError, Obj};
 use stator_storage::{Direction, KeyRange};
@@ -14,7 +13,7 @@ use crate::{layout, Engine, RequestContext};
 /// Most segments a parallel scan may have.
 pub const MAX_SEGMENTS: i64 = 1_000_000;
 
-pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value, DynamoError> {
+pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<crate::Reply, DynamoError> {
     let mut c = Constraints::new();
     let read_page::ReadCommon { table, index, limit, select, capacity: cap, consistent } =
         read_page::read_common(req, &mut c)?;
@@ -105,5 +104,5 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
             shape: &shape,
         },
     )?;
-    Ok(read_page::response(&meta, idx, page, &shape, consistent, cap))
+    read_page::response(&meta, idx, page, &shape, consistent, cap)
 }

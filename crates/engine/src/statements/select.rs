@@ -228,7 +228,8 @@ pub fn run(engine: &Engine, ctx: &RequestContext, sel: &Select, opts: &ReadOptio
         },
     )?;
     let mut out = Map::new();
-    out.insert("Items".into(), Value::Array(page.items.iter().map(item_to_json).collect()));
+    let items = page.items.iter().map(|i| i.to_item().map(|i| item_to_json(&i))).collect::<Result<Vec<_>, _>>()?;
+    out.insert("Items".into(), Value::Array(items));
     if let Some(k) = &page.last_key {
         out.insert("NextToken".into(), json!(encode_token(k, opts.fingerprint)));
         out.insert("LastEvaluatedKey".into(), item_to_json(k));

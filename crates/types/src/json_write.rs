@@ -1,0 +1,204 @@
+//! Writes attribute values straight to JSON bytes, in the same wire form as
+//! [`crate::item_to_json`] followed by `serde_json::to_vec`, without building a
+//! `serde_json::Value` tree first. Responses that carry many items (GetItem, Query,
+//! Scan, BatchGetItem) spend most of their time here, so it is kept allocation-free
+//! apart from growing the output buffer.
+
+use base64::Engine as _;
+
+use crate::{AttributeValue, Item};
+
+/// Appends `s` as a JSON string literal, escaped exactly as serde_json escapes
+/// (`"`, `\`, and control characters; `\b \f \n \r \t` by name, others as `\u00XX`).
+pub fn write_str(out: &mut Vec<u8>, s: &str) {
+    out.reserve(s.len() + 2);
+    out.push(b'"');
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        // Fast path: eight bytes at a time while none needs escaping.
+        while i + 8 <= bytes.len() {
+            let mut chunk = [0u8; 8];
+            chunk.copy_from_slice(&bytes[i..i + 8]);
+            if needs_escape(u64::from_le_bytes(chunk)) {
+                break;
+            }
+            i += 8;
+        }
+        if i >= bytes.len() {
+            break;
+        }
+        let b = bytes[i];
+        let esc: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0x08 => b"\\b",
+            0x0c => b"\\f",
+            0..=0x1f => b"",
+            _ => {
+                i += 1;
+                continue;
+            }
+        };
+        out.extend_from_slice(&bytes[start..i]);
+        if esc.is_empty() {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            out.extend_from_slice(&[b'\\', b'u', b'0', b'0', HEX[(b >> 4) as usize], HEX[(b & 0xf) as usize]]);
+        } else {
+            out.extend_from_slice(esc);
+        }
+        i += 1;
+        start = i;
+    }
+    out.extend_from_slice(&bytes[start..]);
+    out.push(b'"');
+}
+
+/// Whether any byte of `w` is a control character, `"` or `\`.
+fn needs_escape(w: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH != 0;
+    // A byte below 0x20: subtracting 0x20 borrows into its high bit (for bytes < 0x80).
+    let control = w.wrapping_sub(ONES * 0x20) & !w & HIGH != 0;
+    control || has_zero(w ^ (ONES * b'"' as u64)) || has_zero(w ^ (ONES * b'\\' as u64))
+}
+
+fn write_b64(out: &mut Vec<u8>, b: &[u8]) {
+    out.push(b'"');
+    let start = out.len();
+    out.resize(start + b.len().div_ceil(3) * 4, 0);
+    let n = base64::engine::general_purpose::STANDARD.encode_slice(b, &mut out[start..]).unwrap_or(0);
+    out.truncate(start + n);
+    out.push(b'"');
+}
+
+fn write_number(out: &mut Vec<u8>, n: &crate::Number) {
+    use std::io::Write as _;
+    out.push(b'"');
+    let _ = write!(out, "{n}");
+    out.push(b'"');
+}
+
+/// Appends one attribute value (`{"S":"x"}`, `{"M":{…}}`, …).
+pub fn write_value(out: &mut Vec<u8>, v: &AttributeValue) {
+    match v {
+        AttributeValue::S(s) => {
+            out.extend_from_slice(b"{\"S\":");
+            write_str(out, s);
+        }
+        AttributeValue::N(n) => {
+            out.extend_from_slice(b"{\"N\":");
+            write_number(out, n);
+        }
+        AttributeValue::B(b) => {
+            out.extend_from_slice(b"{\"B\":");
+            write_b64(out, b);
+        }
+        AttributeValue::Bool(b) => out.extend_from_slice(if *b { b"{\"BOOL\":true" } else { b"{\"BOOL\":false" }),
+        AttributeValue::Null => out.extend_from_slice(b"{\"NULL\":true"),
+        AttributeValue::M(m) => {
+            out.extend_from_slice(b"{\"M\":");
+            write_item(out, m);
+        }
+        AttributeValue::L(l) => {
+            out.extend_from_slice(b"{\"L\":[");
+            for (i, v) in l.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_value(out, v);
+            }
+            out.push(b']');
+        }
+        AttributeValue::SS(s) => {
+            out.extend_from_slice(b"{\"SS\":[");
+            for (i, s) in s.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_str(out, s);
+            }
+            out.push(b']');
+        }
+        AttributeValue::NS(s) => {
+            out.extend_from_slice(b"{\"NS\":[");
+            for (i, n) in s.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_number(out, n);
+            }
+            out.push(b']');
+        }
+        AttributeValue::BS(s) => {
+            out.extend_from_slice(b"{\"BS\":[");
+            for (i, b) in s.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_b64(out, b);
+            }
+            out.push(b']');
+        }
+    }
+    out.push(b'}');
+}
+
+/// Appends an item (or a map value): `{"name":{"S":"x"},…}`.
+pub fn write_item(out: &mut Vec<u8>, item: &Item) {
+    out.push(b'{');
+    for (i, (k, v)) in item.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_str(out, k);
+        out.push(b':');
+        write_value(out, v);
+    }
+    out.push(b'}');
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn strings_are_escaped_like_serde_json() {
+        let cases = [
+            "",
+            "plain ascii text that is longer than eight bytes",
+            "quote \" and backslash \\ inside",
+            "\u{0}\u{1}\u{8}\u{9}\u{a}\u{b}\u{c}\u{d}\u{1f}\u{7f}",
+            "ünïcödé → ✓ 😀 and a tab\tafter",
+            "12345678\"",
+            "1234567\\",
+            "/slash/ stays",
+        ];
+        for s in cases {
+            let mut out = Vec::new();
+            write_str(&mut out, s);
+            assert_eq!(String::from_utf8(out).unwrap(), serde_json::to_string(s).unwrap(), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn every_control_byte_and_every_position_in_a_word() {
+        for b in 0u8..0x80 {
+            for pos in 0..10 {
+                let mut s = "abcdefghij".to_string().into_bytes();
+                s[pos] = b;
+                let s = String::from_utf8(s).unwrap();
+                let mut out = Vec::new();
+                write_str(&mut out, &s);
+                assert_eq!(String::from_utf8(out).unwrap(), serde_json::to_string(&s).unwrap());
+            }
+        }
+    }
+}

@@ -1,0 +1,278 @@
+//! Work on a stored item's bytes (the [`crate::itemcodec`] form) without decoding it
+//! into an [`Item`]: its billed size, its JSON wire form, and a decode of only some
+//! top-level attributes. Reads that return or filter many items (Query, Scan,
+//! GetItem) use these, so that an item costs no allocation beyond the response
+//! buffer. Each agrees exactly with the decode-then-compute path; the property tests
+//! below check that.
+
+use crate::itemcodec::{
+    get_bytes, get_count, get_u8, get_value, CorruptItem, ITEM_FORMAT_VERSION, T_B, T_BS, T_FALSE, T_L, T_M, T_N, T_NS,
+    T_NULL, T_S, T_SS, T_TRUE,
+};
+use crate::json_write::write_str;
+use crate::Item;
+
+fn body(b: &[u8]) -> Result<&[u8], CorruptItem> {
+    match b.split_first() {
+        Some((&ITEM_FORMAT_VERSION, rest)) => Ok(rest),
+        _ => Err(CorruptItem("unknown item format version")),
+    }
+}
+
+fn done(b: &[u8]) -> Result<(), CorruptItem> {
+    if b.is_empty() {
+        Ok(())
+    } else {
+        Err(CorruptItem("trailing bytes"))
+    }
+}
+
+fn utf8(b: &[u8]) -> Result<&str, CorruptItem> {
+    std::str::from_utf8(b).map_err(|_| CorruptItem("invalid UTF-8"))
+}
+
+fn number_size(b: &[u8]) -> Result<usize, CorruptItem> {
+    let text = std::str::from_utf8(b).map_err(|_| CorruptItem("invalid number"))?;
+    Ok(crate::Number::parse(text).map_err(|_| CorruptItem("invalid number"))?.billed_size())
+}
+
+/// The billed size of a stored item, equal to `size::item_size(&decode_item(b)?)`.
+pub fn item_size(b: &[u8]) -> Result<usize, CorruptItem> {
+    let mut b = body(b)?;
+    let size = map_size(&mut b, false)?;
+    done(b)?;
+    Ok(size)
+}
+
+/// A map's size: the sum of name + value sizes (+ 1 per entry and 3 when nested).
+fn map_size(b: &mut &[u8], nested: bool) -> Result<usize, CorruptItem> {
+    let n = get_count(b)?;
+    let mut size = if nested { 3 } else { 0 };
+    for _ in 0..n {
+        size += get_bytes(b)?.len() + value_size(b)? + usize::from(nested);
+    }
+    Ok(size)
+}
+
+fn value_size(b: &mut &[u8]) -> Result<usize, CorruptItem> {
+    Ok(match get_u8(b)? {
+        T_S => utf8(get_bytes(b)?)?.len(),
+        T_B => get_bytes(b)?.len(),
+        T_N => number_size(get_bytes(b)?)?,
+        T_FALSE | T_TRUE | T_NULL => 1,
+        T_M => map_size(b, true)?,
+        T_L => {
+            let n = get_count(b)?;
+            let mut size = 3;
+            for _ in 0..n {
+                size += value_size(b)? + 1;
+            }
+            size
+        }
+        T_SS | T_BS => {
+            let n = get_count(b)?;
+            let mut size = 0;
+            for _ in 0..n {
+                size += get_bytes(b)?.len();
+            }
+            size
+        }
+        T_NS => {
+            let n = get_count(b)?;
+            let mut size = 0;
+            for _ in 0..n {
+                size += number_size(get_bytes(b)?)?;
+            }
+            size
+        }
+        _ => return Err(CorruptItem("unknown value tag")),
+    })
+}
+
+/// Appends a stored item's JSON wire form, equal to
+/// `json_write::write_item(out, &decode_item(b)?)`. On error `out` may hold part of it.
+pub fn write_json(b: &[u8], out: &mut Vec<u8>) -> Result<(), CorruptItem> {
+    let mut b = body(b)?;
+    out.reserve(b.len() + b.len() / 4 + 16);
+    map_json(&mut b, out)?;
+    done(b)
+}
+
+fn map_json(b: &mut &[u8], out: &mut Vec<u8>) -> Result<(), CorruptItem> {
+    let n = get_count(b)?;
+    out.push(b'{');
+    for i in 0..n {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_str(out, utf8(get_bytes(b)?)?);
+        out.push(b':');
+        value_json(b, out)?;
+    }
+    out.push(b'}');
+    Ok(())
+}
+
+fn b64(out: &mut Vec<u8>, raw: &[u8]) {
+    use base64::Engine as _;
+    out.push(b'"');
+    let start = out.len();
+    out.resize(start + raw.len().div_ceil(3) * 4, 0);
+    let n = base64::engine::general_purpose::STANDARD.encode_slice(raw, &mut out[start..]).unwrap_or(0);
+    out.truncate(start + n);
+    out.push(b'"');
+}
+
+/// Writes one element of a list or set.
+type WriteElement = fn(&mut &[u8], &mut Vec<u8>) -> Result<(), CorruptItem>;
+
+fn list_json(b: &mut &[u8], out: &mut Vec<u8>, each: WriteElement) -> Result<(), CorruptItem> {
+    let n = get_count(b)?;
+    out.push(b'[');
+    for i in 0..n {
+        if i > 0 {
+            out.push(b',');
+        }
+        each(b, out)?;
+    }
+    out.push(b']');
+    Ok(())
+}
+
+fn string_json(b: &mut &[u8], out: &mut Vec<u8>) -> Result<(), CorruptItem> {
+    write_str(out, utf8(get_bytes(b)?)?);
+    Ok(())
+}
+
+fn number_json(b: &mut &[u8], out: &mut Vec<u8>) -> Result<(), CorruptItem> {
+    // Stored numbers are their canonical text, which is what the wire form shows.
+    write_str(out, std::str::from_utf8(get_bytes(b)?).map_err(|_| CorruptItem("invalid number"))?);
+    Ok(())
+}
+
+fn binary_json(b: &mut &[u8], out: &mut Vec<u8>) -> Result<(), CorruptItem> {
+    b64(out, get_bytes(b)?);
+    Ok(())
+}
+
+fn value_json(b: &mut &[u8], out: &mut Vec<u8>) -> Result<(), CorruptItem> {
+    match get_u8(b)? {
+        T_S => {
+            out.extend_from_slice(b"{\"S\":");
+            string_json(b, out)?;
+        }
+        T_N => {
+            out.extend_from_slice(b"{\"N\":");
+            number_json(b, out)?;
+        }
+        T_B => {
+            out.extend_from_slice(b"{\"B\":");
+            binary_json(b, out)?;
+        }
+        T_FALSE => out.extend_from_slice(b"{\"BOOL\":false"),
+        T_TRUE => out.extend_from_slice(b"{\"BOOL\":true"),
+        T_NULL => out.extend_from_slice(b"{\"NULL\":true"),
+        T_M => {
+            out.extend_from_slice(b"{\"M\":");
+            map_json(b, out)?;
+        }
+        T_L => {
+            out.extend_from_slice(b"{\"L\":");
+            list_json(b, out, value_json)?;
+        }
+        T_SS => {
+            out.extend_from_slice(b"{\"SS\":");
+            list_json(b, out, string_json)?;
+        }
+        T_NS => {
+            out.extend_from_slice(b"{\"NS\":");
+            list_json(b, out, number_json)?;
+        }
+        T_BS => {
+            out.extend_from_slice(b"{\"BS\":");
+            list_json(b, out, binary_json)?;
+        }
+        _ => return Err(CorruptItem("unknown value tag")),
+    }
+    out.push(b'}');
+    Ok(())
+}
+
+/// Decodes only the top-level attributes whose names `wanted` accepts (the others
+/// are skipped, not built). Checks the whole record as `decode_item` does.
+pub fn decode_some(b: &[u8], wanted: &dyn Fn(&str) -> bool) -> Result<Item, CorruptItem> {
+    let mut b = body(b)?;
+    let n = get_count(&mut b)?;
+    let mut entries = Vec::new();
+    for _ in 0..n {
+        let name = utf8(get_bytes(&mut b)?)?;
+        if wanted(name) {
+            entries.push((name.to_string(), get_value(&mut b)?));
+        } else {
+            value_size(&mut b)?;
+        }
+    }
+    done(b)?;
+    Ok(entries.into_iter().collect())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::itemcodec::{decode_item, encode_item};
+    use crate::{AttributeValue, Number};
+
+    fn leaf() -> impl Strategy<Value = AttributeValue> {
+        prop_oneof![
+            ".{0,12}".prop_map(AttributeValue::S),
+            (-100_000i64..100_000, -40i32..40).prop_map(|(m, e)| AttributeValue::N(
+                Number::parse(&format!("{m}e{e}")).unwrap_or_else(|_| Number::from_i64(m))
+            )),
+            proptest::collection::vec(any::<u8>(), 0..9).prop_map(AttributeValue::B),
+            any::<bool>().prop_map(AttributeValue::Bool),
+            Just(AttributeValue::Null),
+            proptest::collection::btree_set(".{0,4}", 1..4).prop_map(|s| AttributeValue::SS(s.into_iter().collect())),
+            proptest::collection::btree_set(-1000i64..1000, 1..4)
+                .prop_map(|s| AttributeValue::NS(s.into_iter().map(Number::from_i64).collect())),
+            proptest::collection::btree_set(proptest::collection::vec(any::<u8>(), 0..4), 1..3)
+                .prop_map(|s| AttributeValue::BS(s.into_iter().collect())),
+        ]
+    }
+
+    fn value() -> impl Strategy<Value = AttributeValue> {
+        leaf().prop_recursive(4, 32, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(AttributeValue::L),
+                proptest::collection::btree_map(".{0,4}", inner, 0..4).prop_map(AttributeValue::M),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn agrees_with_decoding(item in proptest::collection::btree_map(".{1,6}", value(), 0..8)) {
+            let stored = encode_item(&item);
+            prop_assert_eq!(item_size(&stored).unwrap(), crate::size::item_size(&item));
+            let mut direct = Vec::new();
+            write_json(&stored, &mut direct).unwrap();
+            let mut decoded = Vec::new();
+            crate::json_write::write_item(&mut decoded, &decode_item(&stored).unwrap());
+            prop_assert_eq!(direct, decoded);
+            let names: Vec<&String> = item.keys().step_by(2).collect();
+            let some = decode_some(&stored, &|n| names.iter().any(|x| x.as_str() == n)).unwrap();
+            let expected: Item = item.iter().step_by(2).map(|(k, v)| (k.clone(), v.clone())).collect();
+            prop_assert_eq!(some, expected);
+        }
+
+        #[test]
+        fn garbage_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
+            let _ = item_size(&bytes);
+            let _ = write_json(&bytes, &mut Vec::new());
+            let _ = decode_some(&bytes, &|_| true);
+        }
+    }
+}
