@@ -68,7 +68,8 @@ fn needs_escape(w: u64) -> bool {
     control || has_zero(w ^ (ONES * b'"' as u64)) || has_zero(w ^ (ONES * b'\\' as u64))
 }
 
-fn write_b64(out: &mut Vec<u8>, b: &[u8]) {
+/// Appends bytes as a base64 JSON string.
+pub fn write_b64(out: &mut Vec<u8>, b: &[u8]) {
     out.push(b'"');
     let start = out.len();
     out.resize(start + b.len().div_ceil(3) * 4, 0);

@@ -9,7 +9,7 @@ use crate::itemcodec::{
     get_bytes, get_count, get_u8, get_value, CorruptItem, ITEM_FORMAT_VERSION, T_B, T_BS, T_FALSE, T_L, T_M, T_N, T_NS,
     T_NULL, T_S, T_SS, T_TRUE,
 };
-use crate::json_write::write_str;
+use crate::json_write::{write_b64, write_str};
 use crate::Item;
 
 fn body(b: &[u8]) -> Result<&[u8], CorruptItem> {
@@ -113,16 +113,6 @@ fn map_json(b: &mut &[u8], out: &mut Vec<u8>) -> Result<(), CorruptItem> {
     Ok(())
 }
 
-fn b64(out: &mut Vec<u8>, raw: &[u8]) {
-    use base64::Engine as _;
-    out.push(b'"');
-    let start = out.len();
-    out.resize(start + raw.len().div_ceil(3) * 4, 0);
-    let n = base64::engine::general_purpose::STANDARD.encode_slice(raw, &mut out[start..]).unwrap_or(0);
-    out.truncate(start + n);
-    out.push(b'"');
-}
-
 /// Writes one element of a list or set.
 type WriteElement = fn(&mut &[u8], &mut Vec<u8>) -> Result<(), CorruptItem>;
 
@@ -151,7 +141,7 @@ fn number_json(b: &mut &[u8], out: &mut Vec<u8>) -> Result<(), CorruptItem> {
 }
 
 fn binary_json(b: &mut &[u8], out: &mut Vec<u8>) -> Result<(), CorruptItem> {
-    b64(out, get_bytes(b)?);
+    write_b64(out, get_bytes(b)?);
     Ok(())
 }
 
