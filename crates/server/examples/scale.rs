@@ -1,6 +1,7 @@
 //! Scale check (issue: reading many items): loads PARTITIONS × PER_PARTITION items with
 //! BatchWriteItem, then pages through one partition with Query and through the whole
-//! table with Scan, printing load rate, page latencies and the server's RSS.
+//! table with Scan (unless SCALE_SCAN=0), and measures GetItem latency of random items,
+//! printing load rate, latencies and the server's RSS.
 //!
 //! Usage: `cargo run --release -p stator-server --example scale -- ENDPOINT SERVER_PID [ITEMS]`
 //! (`scripts/scale.sh` starts the server and runs this.)
@@ -139,6 +140,51 @@ async fn main() {
         pct(&mut lat, 0.5),
         pct(&mut lat, 1.0)
     );
+
+    // GetItem of uniformly random items: 16 clients for 10 s (bounded by count too).
+    let t0 = Instant::now();
+    let mut tasks = Vec::new();
+    for t in 0..CONCURRENCY {
+        let c = c.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            let mut x = 0x9E37_79B9_7F4A_7C15u64 ^ (t as u64 + 1);
+            while t0.elapsed() < Duration::from_secs(10) && lat.len() < 1_000_000 {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let i = (x % items as u64) as usize;
+                let t = Instant::now();
+                let r = c
+                    .get_item()
+                    .table_name("scale")
+                    .key("pk", AttributeValue::S(format!("p{:04}", i / PER_PARTITION)))
+                    .key("sk", AttributeValue::N((i % PER_PARTITION).to_string()))
+                    .send()
+                    .await
+                    .unwrap();
+                lat.push(t.elapsed());
+                assert!(r.item.is_some(), "item {i} missing");
+            }
+            lat
+        }));
+    }
+    let mut lat = Vec::new();
+    for t in tasks {
+        lat.extend(t.await.unwrap());
+    }
+    println!(
+        "GetItem of random items, {CONCURRENCY} clients: {} gets in {:.1} s ({:.0}/s), p50 {:.3} ms, p99 {:.3} ms",
+        lat.len(),
+        t0.elapsed().as_secs_f64(),
+        lat.len() as f64 / t0.elapsed().as_secs_f64(),
+        pct(&mut lat, 0.5),
+        pct(&mut lat, 0.99)
+    );
+    println!("RSS after gets: {} MiB (peak {} MiB)", rss_kib(&pid, "VmRSS:") / 1024, rss_kib(&pid, "VmHWM:") / 1024);
+    if std::env::var("SCALE_SCAN").is_ok_and(|v| v == "0") {
+        return;
+    }
 
     // Scan everything in 1 MB pages.
     let mut lat = Vec::new();

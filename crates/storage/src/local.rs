@@ -189,35 +189,36 @@ impl<E: LocalEngine> Transaction for LocalTxn<E> {
     }
 
     fn commit(self: Box<Self>) -> Result<Commit> {
-        let this = *self;
+        let LocalTxn { shared, start, snap, reads, writes, counters, held } = *self;
         // Released on every return path, after the writes are applied.
-        let _held = this.held;
-        if this.writes.is_empty() && this.counters.is_empty() {
+        let _held = held;
+        // Validation uses sequence numbers, not the snapshot: releasing it first lets
+        // an engine with persistent maps update in place instead of copying a path.
+        drop(snap);
+        if writes.is_empty() && counters.is_empty() {
             return Ok(Commit::durable());
         }
-        let shared = this.shared.clone();
         let seq = {
             let mut st = shared.commit.lock();
-            let reads = this.reads.into_inner();
-            let touched = reads.iter().chain(this.writes.keys());
-            if this.start < st.horizon {
+            let reads = reads.into_inner();
+            let touched = reads.iter().chain(writes.keys());
+            if start < st.horizon {
                 return Err(StorageError::Conflict);
             }
             for k in touched {
-                if st.last_write.get(k).is_some_and(|&s| s > this.start) {
+                if st.last_write.get(k).is_some_and(|&s| s > start) {
                     return Err(StorageError::Conflict);
                 }
             }
-            let mut batch: Vec<(Vec<u8>, Option<Vec<u8>>)> =
-                Vec::with_capacity(this.writes.len() + this.counters.len());
-            let mut written: Vec<Vec<u8>> = Vec::with_capacity(this.writes.len());
-            for (k, v) in this.writes {
+            let mut batch: Vec<(Vec<u8>, Option<Vec<u8>>)> = Vec::with_capacity(writes.len() + counters.len());
+            let mut written: Vec<Vec<u8>> = Vec::with_capacity(writes.len());
+            for (k, v) in writes {
                 written.push(k.clone());
                 batch.push((k, v));
             }
             // Counters: fold deltas per key, add them to the latest value.
             let mut folded: BTreeMap<Vec<u8>, i64> = BTreeMap::new();
-            for (k, d) in this.counters {
+            for (k, d) in counters {
                 *folded.entry(k).or_insert(0) += d;
             }
             for (k, d) in folded {
