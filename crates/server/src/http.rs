@@ -40,6 +40,9 @@ pub struct Limits {
     pub max_in_flight: usize,
 }
 
+/// Connections beyond `max_connections` being answered at once (each for at most 10 s).
+const MAX_REFUSALS: usize = 64;
+
 fn throttled() -> DynamoError {
     DynamoError::Throttling("Rate of requests exceeds the allowed throughput.".into())
 }
@@ -50,6 +53,7 @@ pub async fn run(listener: tokio::net::TcpListener, engine: Arc<Engine>, account
     let in_flight = Arc::new(tokio::sync::Semaphore::new(limits.max_in_flight.max(1)));
     let shared = Arc::new(Shared { engine, account, in_flight });
     let connections = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
+    let refusals = Arc::new(tokio::sync::Semaphore::new(MAX_REFUSALS));
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown_signal());
     loop {
@@ -65,7 +69,14 @@ pub async fn run(listener: tokio::net::TcpListener, engine: Arc<Engine>, account
                 };
                 let _ = stream.set_nodelay(true);
                 let Ok(permit) = connections.clone().try_acquire_owned() else {
-                    tokio::spawn(refuse(stream));
+                    // Answered with a ThrottlingException, a bounded number at a time;
+                    // past that, a flood of connections is simply closed.
+                    if let Ok(refusing) = refusals.clone().try_acquire_owned() {
+                        tokio::spawn(async move {
+                            refuse(stream).await;
+                            drop(refusing);
+                        });
+                    }
                     continue;
                 };
                 let shared = shared.clone();

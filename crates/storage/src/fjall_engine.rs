@@ -55,11 +55,26 @@ fn err(e: impl std::fmt::Display) -> StorageError {
 }
 
 fn open_at(dir: &Path) -> Result<Open> {
-    // Bounded memory whatever the data size: a 32 MiB block cache (fjall's
-    // default, made explicit); memtables are flushed by fjall at its own limits.
+    // Bounded memory whatever the data size: a 32 MiB block cache (fjall's default,
+    // made explicit) and 32 MiB memtables.
     let db = Database::builder(dir).cache_size(32 * 1024 * 1024).open().map_err(err)?;
-    let ks = db.keyspace("stator", KeyspaceCreateOptions::default).map_err(err)?;
+    let ks = db.keyspace("stator", keyspace_options).map_err(err)?;
     Ok(Open { db, ks })
+}
+
+/// The keyspace's options (fixed when the store is created).
+///
+/// Index and filter blocks are partitioned from level 2 on (fjall's default starts
+/// at level 3): unpinned, a level-2 table's whole index block is read and checksummed
+/// whenever the cache has lost it, which at 10 million items made every point read
+/// cost a ~half-megabyte read (measured: 70 % of the server's CPU during a bulk load).
+/// Partitioned, a lookup reads one small partition; the top-level index stays small.
+fn keyspace_options() -> KeyspaceCreateOptions {
+    use fjall::config::PartitioningPolicy;
+    KeyspaceCreateOptions::default()
+        .max_memtable_size(32 * 1024 * 1024)
+        .index_block_partitioning_policy(PartitioningPolicy::new([false, false, true]))
+        .filter_block_partitioning_policy(PartitioningPolicy::new([false, false, true]))
 }
 
 fn unavailable() -> StorageError {
@@ -227,7 +242,9 @@ impl LocalEngine for FjallEngine {
 
     fn sync(&self) -> Result<()> {
         let open = self.writable()?;
-        open.db.persist(PersistMode::SyncAll).map_err(|e| self.fail(e))
+        // fdatasync: the journal's data and what is needed to read it back (its length)
+        // reach the disk; timestamps need not.
+        open.db.persist(PersistMode::SyncData).map_err(|e| self.fail(e))
     }
 
     fn limits(&self) -> EngineLimits {
