@@ -175,8 +175,12 @@ fn recover(shared: &Shared) {
         match std::panic::catch_unwind(move || open_at(&dir)) {
             Ok(Ok(o)) => {
                 *open = Some(Arc::new(o));
+                // Under the `recovering` lock: a write failing right after this sees no
+                // recovery running and starts a new one.
+                let mut running = shared.recovering.lock();
                 shared.failed.store(false, Ordering::Release);
-                *shared.recovering.lock() = false;
+                *running = false;
+                drop(running);
                 tracing::warn!(dir = %shared.dir.display(), "the store has been reopened; writes resume");
                 return;
             }

@@ -224,27 +224,8 @@ pub(crate) fn get_value(b: &mut &[u8]) -> Result<AttributeValue, CorruptItem> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::strategies::value;
     use proptest::prelude::*;
-
-    fn leaf() -> impl Strategy<Value = AttributeValue> {
-        prop_oneof![
-            ".{0,8}".prop_map(AttributeValue::S),
-            (-1000i64..1000).prop_map(|n| AttributeValue::N(Number::from_i64(n))),
-            proptest::collection::vec(any::<u8>(), 0..8).prop_map(AttributeValue::B),
-            any::<bool>().prop_map(AttributeValue::Bool),
-            Just(AttributeValue::Null),
-            proptest::collection::btree_set(".{0,4}", 1..4).prop_map(|s| AttributeValue::SS(s.into_iter().collect())),
-        ]
-    }
-
-    fn value() -> impl Strategy<Value = AttributeValue> {
-        leaf().prop_recursive(4, 32, 4, |inner| {
-            prop_oneof![
-                proptest::collection::vec(inner.clone(), 0..4).prop_map(AttributeValue::L),
-                proptest::collection::btree_map(".{0,4}", inner, 0..4).prop_map(AttributeValue::M),
-            ]
-        })
-    }
 
     proptest! {
         #[test]

@@ -10,6 +10,8 @@ pub mod keycodec;
 pub mod number;
 pub mod size;
 pub mod stored;
+#[cfg(test)]
+mod strategies;
 pub mod value;
 
 pub use number::{Number, NumberError};
