@@ -85,6 +85,18 @@ fn write_number(out: &mut Vec<u8>, n: &crate::Number) {
     out.push(b'"');
 }
 
+/// Appends `[e0,e1,…]`, each element written by `each`.
+fn write_list<T>(out: &mut Vec<u8>, items: &[T], each: impl Fn(&mut Vec<u8>, &T)) {
+    out.push(b'[');
+    for (i, x) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        each(out, x);
+    }
+    out.push(b']');
+}
+
 /// Appends one attribute value (`{"S":"x"}`, `{"M":{…}}`, …).
 pub fn write_value(out: &mut Vec<u8>, v: &AttributeValue) {
     match v {
@@ -107,44 +119,20 @@ pub fn write_value(out: &mut Vec<u8>, v: &AttributeValue) {
             write_item(out, m);
         }
         AttributeValue::L(l) => {
-            out.extend_from_slice(b"{\"L\":[");
-            for (i, v) in l.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_value(out, v);
-            }
-            out.push(b']');
+            out.extend_from_slice(b"{\"L\":");
+            write_list(out, l, write_value);
         }
         AttributeValue::SS(s) => {
-            out.extend_from_slice(b"{\"SS\":[");
-            for (i, s) in s.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_str(out, s);
-            }
-            out.push(b']');
+            out.extend_from_slice(b"{\"SS\":");
+            write_list(out, s, |out, s| write_str(out, s));
         }
         AttributeValue::NS(s) => {
-            out.extend_from_slice(b"{\"NS\":[");
-            for (i, n) in s.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_number(out, n);
-            }
-            out.push(b']');
+            out.extend_from_slice(b"{\"NS\":");
+            write_list(out, s, write_number);
         }
         AttributeValue::BS(s) => {
-            out.extend_from_slice(b"{\"BS\":[");
-            for (i, b) in s.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_b64(out, b);
-            }
-            out.push(b']');
+            out.extend_from_slice(b"{\"BS\":");
+            write_list(out, s, |out, b| write_b64(out, b));
         }
     }
     out.push(b'}');
