@@ -33,7 +33,7 @@ use stator_storage::{KvStore, StorageError};
 use crate::catalog::{Catalog, TableMeta};
 use crate::clock::Clock;
 use crate::item_locks::ItemLocks;
-pub use crate::reply::Reply;
+pub use crate::reply::{Answer, Reply};
 use crate::streams::Streams;
 
 /// Who is asking, and where: tables live in (account, region).
@@ -196,9 +196,20 @@ impl Engine {
         self.reply(ctx, op, body)?.into_value()
     }
 
-    /// Executes one operation and answers its response (bytes or a value): what the
-    /// HTTP layer calls.
+    /// Executes one operation and answers its response (bytes or a value), once any
+    /// write it made is durable.
     pub fn reply(&self, ctx: &RequestContext, op: Operation, body: &Map<String, Value>) -> Result<Reply, DynamoError> {
+        self.answer(ctx, op, body)?.wait()
+    }
+
+    /// Executes one operation; a write's answer carries the commit that must be
+    /// durable before it is sent ([`Answer::on_durable`]): what the HTTP layer calls.
+    pub fn answer(
+        &self,
+        ctx: &RequestContext,
+        op: Operation,
+        body: &Map<String, Value>,
+    ) -> Result<Answer, DynamoError> {
         let req = stator_protocol::Obj(body);
         let v = match op {
             Operation::CreateTable => ops::create_table::execute(self, ctx, req),
@@ -208,15 +219,15 @@ impl Engine {
             Operation::UpdateTable => ops::update_table::execute(self, ctx, req),
             Operation::DescribeEndpoints => ops::describe_endpoints::execute(self, ctx, req),
             Operation::DescribeLimits => ops::describe_limits::execute(self, ctx, req),
-            Operation::PutItem => ops::put_item::execute(self, ctx, req),
-            Operation::GetItem => return ops::get_item::execute(self, ctx, req),
-            Operation::DeleteItem => ops::delete_item::execute(self, ctx, req),
-            Operation::UpdateItem => ops::update_item::execute(self, ctx, req),
-            Operation::BatchWriteItem => ops::batch_write_item::execute(self, ctx, req),
+            Operation::PutItem => return ops::put_item::execute(self, ctx, req),
+            Operation::GetItem => return ops::get_item::execute(self, ctx, req).map(Answer::from),
+            Operation::DeleteItem => return ops::delete_item::execute(self, ctx, req),
+            Operation::UpdateItem => return ops::update_item::execute(self, ctx, req),
+            Operation::BatchWriteItem => return ops::batch_write_item::execute(self, ctx, req),
             Operation::BatchGetItem => ops::batch_get_item::execute(self, ctx, req),
-            Operation::Query => return ops::query::execute(self, ctx, req),
-            Operation::Scan => return ops::scan::execute(self, ctx, req),
-            Operation::TransactWriteItems => ops::transact_write_items::execute(self, ctx, req),
+            Operation::Query => return ops::query::execute(self, ctx, req).map(Answer::from),
+            Operation::Scan => return ops::scan::execute(self, ctx, req).map(Answer::from),
+            Operation::TransactWriteItems => return ops::transact_write_items::execute(self, ctx, req),
             Operation::TransactGetItems => ops::transact_get_items::execute(self, ctx, req),
             Operation::UpdateTimeToLive => ops::update_time_to_live::execute(self, ctx, req),
             Operation::DescribeTimeToLive => ops::describe_time_to_live::execute(self, ctx, req),
@@ -226,16 +237,18 @@ impl Engine {
             Operation::GetRecords => ops::get_records::execute(self, ctx, req),
             Operation::ExecuteStatement => ops::execute_statement::execute(self, ctx, req),
             Operation::BatchExecuteStatement => ops::batch_execute_statement::execute(self, ctx, req),
-            Operation::ExecuteTransaction => ops::execute_transaction::execute(self, ctx, req),
+            Operation::ExecuteTransaction => return ops::execute_transaction::execute(self, ctx, req),
         };
-        v.map(Reply::Json)
+        v.map(Answer::from)
     }
 
-    /// Whether an operation may block its thread on I/O: a write waiting for a disk
-    /// sync, or a catalog change. Everything else is CPU work on in-memory structures or
-    /// the engine's cache and runs where it is called: on this 2-core class of machine,
+    /// Whether an operation may block its thread on I/O: a catalog change (which waits
+    /// for its sync and may wait for other writers), or a PartiQL statement (which may
+    /// scan a whole table). Everything else is CPU work on in-memory structures or the
+    /// engine's cache and runs where it is called: on this 2-core class of machine,
     /// handing each request to another thread costs more than the work itself
-    /// (measured: GetItem 8.6k → 35k ops/s, see docs/benchmarks.md).
+    /// (measured: GetItem 8.6k → 35k ops/s, see docs/benchmarks.md). Item writes do
+    /// not wait for their sync: [`Engine::answer`] hands the commit back.
     pub fn may_block(&self, op: Operation) -> bool {
         match op {
             Operation::GetItem
@@ -251,18 +264,25 @@ impl Engine {
             | Operation::ListStreams
             | Operation::DescribeStream
             | Operation::GetShardIterator
-            | Operation::GetRecords => false,
+            | Operation::GetRecords
+            | Operation::PutItem
+            | Operation::DeleteItem
+            | Operation::UpdateItem
+            | Operation::BatchWriteItem
+            | Operation::TransactWriteItems => false,
             Operation::CreateTable | Operation::DeleteTable | Operation::UpdateTable | Operation::UpdateTimeToLive => {
                 true
             }
             // A statement may write, or scan a whole table.
             Operation::ExecuteStatement | Operation::BatchExecuteStatement | Operation::ExecuteTransaction => true,
-            Operation::PutItem
-            | Operation::DeleteItem
-            | Operation::UpdateItem
-            | Operation::BatchWriteItem
-            | Operation::TransactWriteItems => self.store.commit_waits(),
         }
+    }
+
+    /// Counters for diagnostics: the storage engine's, and the engine's own.
+    pub fn stats(&self) -> Vec<(&'static str, u64)> {
+        let mut out = self.store.stats();
+        out.push(("tables", self.catalog.all().len() as u64));
+        out
     }
 
     pub(crate) fn store(&self) -> &dyn KvStore {
@@ -347,9 +367,20 @@ impl Engine {
         ctx: &RequestContext,
         token: &str,
         fingerprint: String,
-        run: impl FnOnce() -> Result<Value, DynamoError>,
-    ) -> Result<Value, DynamoError> {
-        self.tokens.run(&format!("{}\u{0}{}\u{0}{token}", ctx.account, ctx.region), fingerprint, run)
+        run: impl FnOnce() -> Result<(Value, Option<stator_storage::Commit>), DynamoError>,
+    ) -> Result<Answer, DynamoError> {
+        let mut commit = None;
+        let mut ran = false;
+        let value = self.tokens.run(&format!("{}\u{0}{}\u{0}{token}", ctx.account, ctx.region), fingerprint, || {
+            ran = true;
+            let (v, c) = run()?;
+            commit = c;
+            Ok(v)
+        })?;
+        // A repeat answers with the first request's result, which may not be durable
+        // yet: it is sent once everything committed so far is.
+        let commit = if ran { commit } else { Some(self.store.barrier()) };
+        Ok(Answer::new(value, commit))
     }
 
     /// The limits and modes of item writes.

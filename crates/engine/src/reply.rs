@@ -5,6 +5,7 @@
 
 use serde_json::Value;
 use stator_protocol::DynamoError;
+use stator_storage::Commit;
 use stator_types::json_write;
 use stator_types::Item;
 
@@ -41,6 +42,58 @@ impl Reply {
             Reply::Json(v) => Ok(v),
             Reply::Raw(b) => serde_json::from_slice(&b)
                 .map_err(|e| DynamoError::Internal(format!("an operation wrote invalid JSON: {e}"))),
+        }
+    }
+}
+
+/// An operation's reply and, for a write, the commit that must be durable before the
+/// reply is sent. Writes answer once their group commit's sync is done; handing the
+/// commit back (instead of waiting inside the operation) lets the HTTP layer wait
+/// without a thread per waiting write.
+pub struct Answer {
+    reply: Reply,
+    pending: Option<Commit>,
+}
+
+impl From<Reply> for Answer {
+    fn from(reply: Reply) -> Answer {
+        Answer { reply, pending: None }
+    }
+}
+
+impl From<Value> for Answer {
+    fn from(v: Value) -> Answer {
+        Answer { reply: Reply::Json(v), pending: None }
+    }
+}
+
+impl Answer {
+    /// A reply to send once `commit` (if any) is durable.
+    pub(crate) fn new(reply: impl Into<Reply>, commit: Option<Commit>) -> Answer {
+        Answer { reply: reply.into(), pending: commit.filter(Commit::is_pending) }
+    }
+
+    /// Whether the reply waits for a sync.
+    pub fn is_pending(&self) -> bool {
+        self.pending.is_some()
+    }
+
+    /// Blocks until the write is durable, then gives the reply.
+    pub fn wait(self) -> Result<Reply, DynamoError> {
+        if let Some(c) = &self.pending {
+            c.wait_durable().map_err(crate::internal)?;
+        }
+        Ok(self.reply)
+    }
+
+    /// Calls `done` with the reply once the write is durable (with
+    /// InternalServerError if the sync failed), without blocking the caller. `done`
+    /// may run on the store's sync thread: it must be quick.
+    pub fn on_durable(self, done: impl FnOnce(Result<Reply, DynamoError>) + Send + 'static) {
+        let Answer { reply, pending } = self;
+        match pending {
+            None => done(Ok(reply)),
+            Some(c) => c.on_durable(move |r| done(r.map(|()| reply).map_err(crate::internal))),
         }
     }
 }

@@ -28,6 +28,9 @@ struct Shared {
     account: String,
     /// Requests being served; beyond the bound, ThrottlingException.
     in_flight: Arc<tokio::sync::Semaphore>,
+    limits: Limits,
+    /// Open connections (permits held).
+    connections: Arc<tokio::sync::Semaphore>,
 }
 
 /// Bounds on what clients can hold.
@@ -51,8 +54,8 @@ fn throttled() -> DynamoError {
 /// (up to 10 s).
 pub async fn run(listener: tokio::net::TcpListener, engine: Arc<Engine>, account: String, limits: Limits) {
     let in_flight = Arc::new(tokio::sync::Semaphore::new(limits.max_in_flight.max(1)));
-    let shared = Arc::new(Shared { engine, account, in_flight });
     let connections = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
+    let shared = Arc::new(Shared { engine, account, in_flight, limits, connections: connections.clone() });
     let refusals = Arc::new(tokio::sync::Semaphore::new(MAX_REFUSALS));
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown_signal());
@@ -201,6 +204,9 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Full<By
     if req.uri().path() == CLOCK_PATH && shared.engine.clock().is_manual() {
         return clock_endpoint(&shared, req).await;
     }
+    if req.method() == Method::GET && req.uri().path() == STATS_PATH {
+        return respond(200, stats(&shared).into_bytes(), "application/json");
+    }
     if req.method() == Method::GET || req.method() == Method::HEAD {
         return respond(200, b"healthy: stator".to_vec(), "text/plain");
     }
@@ -244,17 +250,54 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Full<By
     let engine = shared.engine.clone();
     let run = move || {
         let parsed = Obj::parse_body(&body)?;
-        engine.reply(&ctx, op, &parsed).map(stator_engine::Reply::into_bytes)
+        engine.answer(&ctx, op, &parsed)
     };
-    // Operations that can wait (a durability sync, a long scan, an item lock held by
-    // a writer) run on the bounded blocking pool; short lock-free reads run in place,
-    // which saves two thread hand-offs per request.
-    let result = if shared.engine.may_block(op) { tokio::task::spawn_blocking(run).await } else { Ok(run()) };
-    match result {
-        Ok(Ok(body)) => respond(200, body, json_type),
-        Ok(Err(e)) => error_response(&e, json_type),
-        Err(join) => error_response(&DynamoError::Internal(format!("operation panicked: {join}")), json_type),
+    // Operations that can block (a catalog change, a PartiQL statement) run on the
+    // bounded blocking pool; the rest run in place, which saves two thread hand-offs
+    // per request. A write's answer then waits for its group commit without holding a
+    // thread: the store's sync thread completes the wait.
+    let result = if shared.engine.may_block(op) {
+        tokio::task::spawn_blocking(run).await.map_err(|join| join.to_string())
+    } else {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).map_err(|_| "panic".to_string())
+    };
+    let answer = match result {
+        Ok(Ok(answer)) => answer,
+        Ok(Err(e)) => return error_response(&e, json_type),
+        Err(panic) => return error_response(&DynamoError::Internal(format!("operation panicked: {panic}")), json_type),
+    };
+    let reply = if answer.is_pending() {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        answer.on_durable(move |r| {
+            let _ = tx.send(r);
+        });
+        match rx.await {
+            Ok(r) => r,
+            Err(_) => Err(DynamoError::Internal("the store closed before the write was durable".into())),
+        }
+    } else {
+        answer.wait()
+    };
+    match reply {
+        Ok(reply) => respond(200, reply.into_bytes(), json_type),
+        Err(e) => error_response(&e, json_type),
     }
+}
+
+/// The diagnostics endpoint: `GET /stator/stats` answers a flat JSON object of
+/// counters (requests and connections in progress, the storage engine's memory and
+/// disk use). Names may change between versions; for operators and soak runs.
+const STATS_PATH: &str = "/stator/stats";
+
+fn stats(shared: &Shared) -> String {
+    let used = |sem: &tokio::sync::Semaphore, max: usize| max.max(1).saturating_sub(sem.available_permits()) as u64;
+    let mut out = serde_json::Map::new();
+    out.insert("connections".into(), used(&shared.connections, shared.limits.max_connections).into());
+    out.insert("requests_in_flight".into(), used(&shared.in_flight, shared.limits.max_in_flight).into());
+    for (name, v) in shared.engine.stats() {
+        out.insert(name.into(), v.into());
+    }
+    serde_json::Value::Object(out).to_string()
 }
 
 /// The test-clock endpoint: only served with `--clock manual`.

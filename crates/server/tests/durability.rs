@@ -40,6 +40,16 @@ async fn acknowledged_writes_survive_kill_9() {
         .await
         .unwrap();
     c.delete_item().table_name("durable").key("pk", s("0-1")).send().await.unwrap();
+    // Every acknowledged write was synced: the store's synced commit has reached its
+    // last commit (nothing else writes now).
+    let (status, _, body) = srv.raw_at("GET", "/stator/stats", &[], b"");
+    assert_eq!(status, 200);
+    let stats: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    let commits = stats["commits"].as_u64().unwrap();
+    assert!(commits >= 1002, "{stats}");
+    assert_eq!(stats["synced_commit"].as_u64(), Some(commits), "{stats}");
+    assert_eq!(stats["failed"].as_u64(), Some(0), "{stats}");
+    assert!(stats["journal_bytes"].as_u64().unwrap() > 0, "{stats}");
     srv.kill9();
 
     let srv = Server::start_durable(dir.path());

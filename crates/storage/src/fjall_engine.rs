@@ -251,6 +251,26 @@ impl LocalEngine for FjallEngine {
         open.db.persist(PersistMode::SyncData).map_err(|e| self.fail(e))
     }
 
+    fn stats(&self) -> Vec<(&'static str, u64)> {
+        let Ok(open) = self.current() else { return vec![("failed", 1)] };
+        let ks = &open.ks;
+        vec![
+            ("failed", self.is_failed() as u64),
+            ("cache_bytes", open.db.cache_size()),
+            ("cache_capacity_bytes", open.db.cache_capacity()),
+            ("write_buffer_bytes", open.db.write_buffer_size()),
+            ("sealed_memtables", ks.sealed_memtable_count() as u64),
+            ("outstanding_flushes", open.db.outstanding_flushes() as u64),
+            ("journals", open.db.journal_count() as u64),
+            ("journal_bytes", open.db.journal_disk_space().unwrap_or(0)),
+            ("disk_bytes", ks.disk_space()),
+            ("tables", ks.table_count() as u64),
+            ("l0_tables", ks.l0_table_count() as u64),
+            ("active_compactions", open.db.active_compactions() as u64),
+            ("compactions_completed", open.db.compactions_completed() as u64),
+        ]
+    }
+
     fn limits(&self) -> EngineLimits {
         EngineLimits {
             name: "fjall",

@@ -1,6 +1,9 @@
-//! Group commit: writers that wait for durability share one sync. The first waiter
-//! that finds no sync running becomes the leader, syncs everything committed so far,
-//! and wakes the others.
+//! Group commit: writers that wait for durability share one sync. A dedicated
+//! syncer thread runs the syncs: while waiters are queued it syncs everything
+//! committed so far, answers every waiter that sync covered, and goes again for the
+//! waiters that arrived meanwhile. Waiters are callbacks, so a caller need not park
+//! a thread per write (the server answers the request from the callback); blocking
+//! waiters wrap a callback around a channel.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -9,9 +12,16 @@ use parking_lot::{Condvar, Mutex};
 
 use crate::{Result, StorageError};
 
+/// What a waiter is told once its commit is durable (or the sync failed).
+pub(crate) type Callback = Box<dyn FnOnce(Result<()>) + Send>;
+
 struct State {
     synced: u64,
-    syncing: bool,
+    waiters: Vec<(u64, Callback)>,
+    /// The store is closing: the syncer drains the queue and exits.
+    stopping: bool,
+    /// The syncer has exited (or never started): waiters sync on their own thread.
+    stopped: bool,
 }
 
 /// Shared sync state of one store.
@@ -21,38 +31,253 @@ pub(crate) struct GroupSync {
     committed: Arc<AtomicU64>,
 }
 
+fn sync_failed(e: &StorageError) -> StorageError {
+    StorageError::Engine(format!("sync failed: {e}"))
+}
+
 impl GroupSync {
+    /// Sync state starting at the store's current commit. Until [`GroupSync::run`]
+    /// is called on a thread, waiters sync on their own.
     pub(crate) fn new(committed: Arc<AtomicU64>) -> Self {
         let start = committed.load(Ordering::Acquire);
-        GroupSync { state: Mutex::new(State { synced: start, syncing: false }), cv: Condvar::new(), committed }
+        GroupSync {
+            state: Mutex::new(State { synced: start, waiters: Vec::new(), stopping: false, stopped: true }),
+            cv: Condvar::new(),
+            committed,
+        }
     }
 
-    /// Waits until `seq` is durable, running `sync` as the leader when needed.
-    pub(crate) fn wait(&self, seq: u64, sync: &dyn Fn() -> Result<()>) -> Result<()> {
+    /// Marks the syncer as started (before its thread runs, so no waiter syncs on
+    /// its own in between).
+    pub(crate) fn start(&self) {
+        self.state.lock().stopped = false;
+    }
+
+    /// Calls `done` once commit `seq` is durable (at once if it is already). `sync`
+    /// is used only when no syncer thread runs.
+    pub(crate) fn on_durable(&self, seq: u64, done: Callback, sync: &dyn Fn() -> Result<()>) {
         let mut st = self.state.lock();
+        if st.synced >= seq {
+            drop(st);
+            return done(Ok(()));
+        }
+        if !st.stopped {
+            st.waiters.push((seq, done));
+            drop(st);
+            self.cv.notify_one();
+            return;
+        }
+        drop(st);
+        // No syncer: sync here. Everything up to `target` was handed to the engine
+        // before `committed` advanced, so one sync covers it.
+        let target = self.committed.load(Ordering::Acquire);
+        match sync() {
+            Ok(()) => {
+                let mut st = self.state.lock();
+                st.synced = st.synced.max(target);
+                drop(st);
+                done(Ok(()))
+            }
+            Err(e) => done(Err(sync_failed(&e))),
+        }
+    }
+
+    /// Blocks until commit `seq` is durable.
+    pub(crate) fn wait(&self, seq: u64, sync: &dyn Fn() -> Result<()>) -> Result<()> {
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        self.on_durable(
+            seq,
+            Box::new(move |r| {
+                let _ = tx.send(r);
+            }),
+            sync,
+        );
+        rx.recv().unwrap_or_else(|_| Err(StorageError::Engine("the store closed before the sync".into())))
+    }
+
+    /// The syncer loop; returns after [`GroupSync::stop`] once no waiter is left.
+    pub(crate) fn run(&self, sync: &dyn Fn() -> Result<()>) {
         loop {
-            if st.synced >= seq {
-                return Ok(());
-            }
-            if st.syncing {
+            let mut st = self.state.lock();
+            while st.waiters.is_empty() && !st.stopping {
                 self.cv.wait(&mut st);
-                continue;
             }
-            st.syncing = true;
-            // Everything up to `target` was handed to the engine before `committed`
-            // was advanced, so one sync covers all of it.
+            if st.waiters.is_empty() {
+                st.stopped = true;
+                return;
+            }
             let target = self.committed.load(Ordering::Acquire);
             drop(st);
             let r = sync();
-            st = self.state.lock();
-            st.syncing = false;
-            if r.is_ok() && target > st.synced {
-                st.synced = target;
+            let mut st = self.state.lock();
+            if r.is_ok() {
+                st.synced = st.synced.max(target);
             }
-            self.cv.notify_all();
-            if let Err(e) = r {
-                return Err(StorageError::Engine(format!("sync failed: {e}")));
+            // Waiters the sync covered; on failure the same ones fail (their
+            // durability is unknown), later ones wait for the next attempt.
+            let (done, rest): (Vec<_>, Vec<_>) =
+                std::mem::take(&mut st.waiters).into_iter().partition(|w| w.0 <= target);
+            st.waiters = rest;
+            drop(st);
+            for (_, cb) in done {
+                cb(match &r {
+                    Ok(()) => Ok(()),
+                    Err(e) => Err(sync_failed(e)),
+                });
             }
         }
+    }
+
+    /// Asks the syncer to drain its queue and exit.
+    pub(crate) fn stop(&self) {
+        self.state.lock().stopping = true;
+        self.cv.notify_all();
+    }
+
+    /// Marks the syncer as gone when its thread could not start.
+    pub(crate) fn abandon(&self) {
+        self.state.lock().stopped = true;
+    }
+
+    /// The highest commit known to be durable.
+    pub(crate) fn synced(&self) -> u64 {
+        self.state.lock().synced
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    struct Fixture {
+        gs: Arc<GroupSync>,
+        committed: Arc<AtomicU64>,
+        syncs: Arc<AtomicUsize>,
+    }
+
+    /// A group sync whose syncer thread runs `sync` (counted).
+    fn start(sync: impl Fn() -> Result<()> + Send + 'static) -> (Fixture, std::thread::JoinHandle<()>) {
+        let committed = Arc::new(AtomicU64::new(0));
+        let gs = Arc::new(GroupSync::new(committed.clone()));
+        let syncs = Arc::new(AtomicUsize::new(0));
+        gs.start();
+        let (g, n) = (gs.clone(), syncs.clone());
+        let h = std::thread::spawn(move || {
+            g.run(&|| {
+                n.fetch_add(1, Ordering::SeqCst);
+                sync()
+            })
+        });
+        (Fixture { gs, committed, syncs }, h)
+    }
+
+    fn never() -> Result<()> {
+        panic!("waiters must not sync on their own while the syncer runs")
+    }
+
+    fn callback(tx: &mpsc::Sender<(u64, bool)>, seq: u64) -> Callback {
+        let tx = tx.clone();
+        Box::new(move |r: Result<()>| {
+            let _ = tx.send((seq, r.is_ok()));
+        })
+    }
+
+    #[test]
+    fn a_waiter_is_answered_only_after_a_sync_that_covers_it() {
+        // The sync blocks until the test lets it go.
+        let (gate_tx, gate_rx) = mpsc::channel::<()>();
+        let gate_rx = parking_lot::Mutex::new(gate_rx);
+        let (f, h) = start(move || {
+            gate_rx.lock().recv().map_err(|_| StorageError::Engine("gate closed".into()))?;
+            Ok(())
+        });
+        let (tx, rx) = mpsc::channel();
+        f.committed.store(3, Ordering::Release);
+        for seq in 1..=3 {
+            f.gs.on_durable(seq, callback(&tx, seq), &never);
+        }
+        assert!(rx.recv_timeout(Duration::from_millis(200)).is_err(), "answered before the sync finished");
+        gate_tx.send(()).unwrap();
+        let mut answered: Vec<_> = (0..3).map(|_| rx.recv_timeout(Duration::from_secs(5)).unwrap()).collect();
+        answered.sort();
+        assert_eq!(answered, vec![(1, true), (2, true), (3, true)]);
+        // One sync covered all three (it may be the only one: all were queued first).
+        assert_eq!(f.syncs.load(Ordering::SeqCst), 1);
+        // Already durable: answered at once, no sync.
+        f.gs.on_durable(2, callback(&tx, 2), &never);
+        assert_eq!(rx.recv_timeout(Duration::from_secs(5)).unwrap(), (2, true));
+        assert_eq!(f.syncs.load(Ordering::SeqCst), 1);
+        drop(gate_tx);
+        f.gs.stop();
+        h.join().unwrap();
+    }
+
+    #[test]
+    fn a_failed_sync_fails_the_waiters_it_covered_and_a_later_one_succeeds() {
+        let fail = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let f2 = fail.clone();
+        let (f, h) =
+            start(
+                move || {
+                    if f2.load(Ordering::SeqCst) {
+                        Err(StorageError::Engine("disk gone".into()))
+                    } else {
+                        Ok(())
+                    }
+                },
+            );
+        f.committed.store(1, Ordering::Release);
+        let err = f.gs.wait(1, &never).unwrap_err();
+        assert!(err.to_string().contains("sync failed"), "{err}");
+        fail.store(false, Ordering::SeqCst);
+        f.gs.wait(1, &never).unwrap();
+        f.gs.stop();
+        h.join().unwrap();
+    }
+
+    #[test]
+    fn after_the_syncer_stops_waiters_sync_on_their_own() {
+        let (f, h) = start(|| Ok(()));
+        f.gs.stop();
+        h.join().unwrap();
+        f.committed.store(5, Ordering::Release);
+        let own = AtomicUsize::new(0);
+        f.gs.wait(5, &|| {
+            own.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(own.load(Ordering::SeqCst), 1);
+        assert_eq!(f.gs.synced(), 5);
+    }
+
+    #[test]
+    fn many_threads_waiting_share_syncs() {
+        let (f, h) = start(|| {
+            std::thread::sleep(Duration::from_millis(2));
+            Ok(())
+        });
+        let threads: Vec<_> = (0..16)
+            .map(|_| {
+                let (gs, committed) = (f.gs.clone(), f.committed.clone());
+                std::thread::spawn(move || {
+                    for _ in 0..50 {
+                        let seq = committed.fetch_add(1, Ordering::AcqRel) + 1;
+                        gs.wait(seq, &never).unwrap();
+                        assert!(gs.synced() >= seq);
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let syncs = f.syncs.load(Ordering::SeqCst);
+        assert!(syncs < 16 * 50, "{syncs} syncs for 800 waits: no grouping");
+        f.gs.stop();
+        h.join().unwrap();
     }
 }

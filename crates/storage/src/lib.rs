@@ -139,10 +139,14 @@ pub struct Commit {
     sync: Option<std::sync::Arc<dyn SyncWaiter>>,
 }
 
-/// Something that can wait until a commit sequence number is durable.
+/// Something that can tell when a commit sequence number is durable.
 pub trait SyncWaiter: Send + Sync {
     /// Blocks until every commit up to `seq` is on stable storage.
     fn wait_durable(&self, seq: u64) -> Result<()>;
+    /// Calls `done` once every commit up to `seq` is on stable storage (or the sync
+    /// failed). `done` may run on the caller's thread or the store's syncer thread,
+    /// so it must be quick.
+    fn on_durable(&self, seq: u64, done: Box<dyn FnOnce(Result<()>) + Send>);
 }
 
 impl Commit {
@@ -156,12 +160,26 @@ impl Commit {
         Commit { seq, sync: Some(sync) }
     }
 
+    /// Whether the commit may still have to wait for a sync.
+    pub fn is_pending(&self) -> bool {
+        self.sync.is_some()
+    }
+
     /// Blocks until the commit is on stable storage (at once where the store's sync
     /// policy does not sync). Concurrent waiters share one sync: group commit.
     pub fn wait_durable(&self) -> Result<()> {
         match &self.sync {
             Some(s) => s.wait_durable(self.seq),
             None => Ok(()),
+        }
+    }
+
+    /// Calls `done` once the commit is on stable storage, without blocking the caller
+    /// (see [`SyncWaiter::on_durable`]).
+    pub fn on_durable(self, done: impl FnOnce(Result<()>) + Send + 'static) {
+        match self.sync {
+            Some(s) => s.on_durable(self.seq, Box::new(done)),
+            None => done(Ok(())),
         }
     }
 }
@@ -174,7 +192,12 @@ pub trait KvStore: Send + Sync {
     fn begin(&self) -> Box<dyn Transaction + '_>;
     /// The engine's limits.
     fn limits(&self) -> EngineLimits;
-    /// Whether [`Commit::wait_durable`] can block (on a disk sync); false where commits
-    /// are durable on return or never synced.
-    fn commit_waits(&self) -> bool;
+    /// A commit that is durable once everything committed so far is: lets a caller
+    /// that answers from an earlier write's result (an idempotent retry) wait for
+    /// that write's durability without knowing its commit.
+    fn barrier(&self) -> Commit;
+    /// The engine's internal counters (memory and disk use, queues), for diagnostics.
+    fn stats(&self) -> Vec<(&'static str, u64)> {
+        Vec::new()
+    }
 }

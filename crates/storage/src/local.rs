@@ -38,6 +38,10 @@ pub trait LocalEngine: Send + Sync + 'static {
     fn sync(&self) -> Result<()>;
     /// The engine's limits.
     fn limits(&self) -> EngineLimits;
+    /// The engine's internal counters, for diagnostics.
+    fn stats(&self) -> Vec<(&'static str, u64)> {
+        Vec::new()
+    }
 }
 
 /// When acknowledged writes reach stable storage.
@@ -78,26 +82,45 @@ struct Shared<E: LocalEngine> {
 /// A [`KvStore`] over a local engine.
 pub struct LocalStore<E: LocalEngine> {
     shared: Arc<Shared<E>>,
+    /// The thread that runs group syncs (with [`SyncPolicy::Always`]).
+    syncer: Option<std::thread::JoinHandle<()>>,
 }
 
 impl<E: LocalEngine> LocalStore<E> {
     /// Wraps an engine.
     pub fn new(engine: E, policy: SyncPolicy) -> Self {
         let committed = Arc::new(AtomicU64::new(0));
-        LocalStore {
-            shared: Arc::new(Shared {
-                engine,
-                commit: Mutex::new(CommitState {
-                    seq: 0,
-                    last_write: HashMap::new(),
-                    history: VecDeque::new(),
-                    horizon: 0,
-                }),
-                sync: GroupSync::new(committed.clone()),
-                committed,
-                policy,
+        let shared = Arc::new(Shared {
+            engine,
+            commit: Mutex::new(CommitState {
+                seq: 0,
+                last_write: HashMap::new(),
+                history: VecDeque::new(),
+                horizon: 0,
             }),
-        }
+            sync: GroupSync::new(committed.clone()),
+            committed,
+            policy,
+        });
+        let syncer = if policy == SyncPolicy::Always {
+            shared.sync.start();
+            let s = shared.clone();
+            let spawned = std::thread::Builder::new().name("stator-sync".into()).spawn(move || {
+                s.sync.run(&|| s.engine.sync());
+            });
+            match spawned {
+                Ok(h) => Some(h),
+                Err(e) => {
+                    // Waiters then sync on their own threads: slower, still correct.
+                    tracing::warn!(error = %e, "could not start the sync thread");
+                    shared.sync.abandon();
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        LocalStore { shared, syncer }
     }
 
     /// The engine.
@@ -106,9 +129,23 @@ impl<E: LocalEngine> LocalStore<E> {
     }
 }
 
+impl<E: LocalEngine> Drop for LocalStore<E> {
+    fn drop(&mut self) {
+        // The syncer answers the waiters it has, then exits and releases the engine.
+        self.shared.sync.stop();
+        if let Some(h) = self.syncer.take() {
+            let _ = h.join();
+        }
+    }
+}
+
 impl<E: LocalEngine> SyncWaiter for Shared<E> {
     fn wait_durable(&self, seq: u64) -> Result<()> {
         self.sync.wait(seq, &|| self.engine.sync())
+    }
+
+    fn on_durable(&self, seq: u64, done: Box<dyn FnOnce(Result<()>) + Send>) {
+        self.sync.on_durable(seq, done, &|| self.engine.sync())
     }
 }
 
@@ -138,8 +175,22 @@ impl<E: LocalEngine> KvStore for LocalStore<E> {
         self.shared.engine.limits()
     }
 
-    fn commit_waits(&self) -> bool {
-        self.shared.policy == SyncPolicy::Always && self.shared.engine.limits().durable
+    fn barrier(&self) -> Commit {
+        match self.shared.policy {
+            SyncPolicy::Always => Commit::pending(self.shared.committed.load(Ordering::Acquire), self.shared.clone()),
+            SyncPolicy::Never => Commit::durable(),
+        }
+    }
+
+    fn stats(&self) -> Vec<(&'static str, u64)> {
+        let mut out = self.shared.engine.stats();
+        let st = self.shared.commit.lock();
+        out.push(("commits", st.seq));
+        out.push(("conflict_tracker_keys", st.last_write.len() as u64));
+        out.push(("conflict_tracker_commits", st.history.len() as u64));
+        drop(st);
+        out.push(("synced_commit", self.shared.sync.synced()));
+        out
     }
 }
 

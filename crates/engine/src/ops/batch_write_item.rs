@@ -13,7 +13,7 @@ use super::item_write;
 use crate::capacity::{consumed_with_indexes, write_units, ReturnCapacity};
 use crate::catalog::TableMeta;
 use crate::request;
-use crate::{keys, Engine, Outcome, RequestContext};
+use crate::{keys, Answer, Engine, Outcome, RequestContext};
 
 /// Most write requests in one call.
 pub const MAX_WRITES: usize = 25;
@@ -29,7 +29,7 @@ struct TableWrites {
     writes: Vec<(Vec<u8>, Write)>,
 }
 
-pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value, DynamoError> {
+pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Answer, DynamoError> {
     let mut c = Constraints::new();
     let items = req.obj("RequestItems")?;
     c.require(&items, "requestItems");
@@ -165,13 +165,11 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
             capacity.push(v);
         }
     }
-    if let Some(c) = last_commit {
-        c.wait_durable().map_err(crate::internal)?;
-    }
     let mut out = Map::new();
     out.insert("UnprocessedItems".into(), json!({}));
     if cap != ReturnCapacity::None {
         out.insert("ConsumedCapacity".into(), Value::Array(capacity));
     }
-    Ok(Value::Object(out))
+    // Syncs are ordered: the last commit's durability covers the earlier ones.
+    Ok(Answer::new(Value::Object(out), last_commit))
 }

@@ -1,13 +1,12 @@
 //! DeleteItem: removes an item, optionally under a condition.
 
-use serde_json::Value;
 use stator_protocol::{Constraints, DynamoError, Obj};
 use stator_types::size::item_size;
 
 use super::item_write::{self, ReturnValues};
-use crate::{keys, Engine, Outcome, RequestContext};
+use crate::{keys, Answer, Engine, Outcome, RequestContext};
 
-pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value, DynamoError> {
+pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Answer, DynamoError> {
     let mut c = Constraints::new();
     let common = item_write::read_common(req, "Key", "key", &mut c)?;
     c.finish()?;
@@ -15,9 +14,9 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
     item_write::only_all_old(common.return_values)?;
     let cond = item_write::condition_only(req, &common)?;
     let table = common.table.clone().ok_or_else(|| DynamoError::Internal("required member checked above".into()))?;
-    let (meta, (old, stored)) = engine.with_fresh_meta(ctx, &table, |meta| {
+    let (meta, ((old, stored), commit)) = engine.with_fresh_meta(ctx, &table, |meta| {
         let key = keys::key_of_key(&meta, &key_item)?;
-        engine.write_item_stored_durable(&meta, &key, |txn| {
+        engine.write_item_stored(&meta, &key, |txn| {
             item_write::ensure_live(txn, &meta)?;
             let old = item_write::load(txn, &key)?;
             item_write::check_condition(cond.as_ref(), old.as_ref(), common.return_on_failure)?;
@@ -30,5 +29,5 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
     })?;
     let billed = old.as_ref().map(item_size).unwrap_or(0);
     let attributes = if common.return_values == ReturnValues::AllOld { old } else { None };
-    Ok(item_write::response(&meta, &common, attributes, billed, &stored, &key_item))
+    Ok(Answer::new(item_write::response(&meta, &common, attributes, billed, &stored, &key_item), commit))
 }

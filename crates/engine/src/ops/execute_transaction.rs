@@ -11,7 +11,7 @@ use stator_protocol::{Constraints, DynamoError, Obj};
 use super::transact_write_items::{run_transaction, Action, Kind, MAX_ACTIONS};
 use crate::request::{self, TableRef};
 use crate::statements::{self, key_and_condition};
-use crate::{Engine, RequestContext};
+use crate::{Answer, Engine, RequestContext};
 
 fn tref(name: &str) -> TableRef {
     TableRef { name: name.to_string(), scope: None }
@@ -24,7 +24,7 @@ fn and(a: Condition, b: Option<Condition>) -> Condition {
     }
 }
 
-pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value, DynamoError> {
+pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Answer, DynamoError> {
     let mut c = Constraints::new();
     let list = req.list_of_obj("TransactStatements")?;
     c.require(&list, "transactStatements");
@@ -54,14 +54,14 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
     }
     let run = || {
         if reads > 0 {
-            read_all(engine, ctx, &parsed, cap)
+            read_all(engine, ctx, &parsed, cap).map(|v| (v, None))
         } else {
             let actions = parsed.iter().map(|(s, rv)| action(engine, ctx, s, *rv)).collect::<Result<Vec<_>, _>>()?;
             run_transaction(engine, ctx, &actions, cap, false)
         }
     };
     match token {
-        None => run(),
+        None => run().map(|(v, commit)| Answer::new(v, commit)),
         Some(t) => engine.idempotent(ctx, t, super::transact_write_items::request_fingerprint(req), run),
     }
 }

@@ -1,13 +1,12 @@
 //! PutItem: creates or replaces an item, optionally under a condition.
 
-use serde_json::Value;
 use stator_protocol::{Constraints, DynamoError, Obj};
 use stator_types::size::{item_size, MAX_ITEM_SIZE};
 
 use super::item_write::{self, ReturnValues};
-use crate::{keys, Engine, Outcome, RequestContext};
+use crate::{keys, Answer, Engine, Outcome, RequestContext};
 
-pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value, DynamoError> {
+pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Answer, DynamoError> {
     let mut c = Constraints::new();
     let common = item_write::read_common(req, "Item", "item", &mut c)?;
     c.finish()?;
@@ -15,14 +14,14 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
     item_write::only_all_old(common.return_values)?;
     let cond = item_write::condition_only(req, &common)?;
     let table = common.table.clone().ok_or_else(|| DynamoError::Internal("required member checked above".into()))?;
-    let (meta, ((old, billed), stored)) = engine.with_fresh_meta(ctx, &table, |meta| {
+    let (meta, (((old, billed), stored), commit)) = engine.with_fresh_meta(ctx, &table, |meta| {
         let key = keys::key_of_item(&meta, &item)?;
         let new_size = item_size(&item);
         if new_size > MAX_ITEM_SIZE {
             return Err(DynamoError::validation("Item size has exceeded the maximum allowed size"));
         }
         crate::indexes::check_item(&meta, &item)?;
-        engine.write_item_stored_durable(&meta, &key, |txn| {
+        engine.write_item_stored(&meta, &key, |txn| {
             item_write::ensure_live(txn, &meta)?;
             let old = item_write::load(txn, &key)?;
             item_write::check_condition(cond.as_ref(), old.as_ref(), common.return_on_failure)?;
@@ -32,5 +31,5 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
         })
     })?;
     let attributes = if common.return_values == ReturnValues::AllOld { old } else { None };
-    Ok(item_write::response(&meta, &common, attributes, billed, &stored, &item))
+    Ok(Answer::new(item_write::response(&meta, &common, attributes, billed, &stored, &item), commit))
 }

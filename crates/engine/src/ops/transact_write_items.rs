@@ -17,7 +17,8 @@ use super::item_write;
 use crate::capacity::{consumed_with_indexes, write_units, ReturnCapacity};
 use crate::catalog::TableMeta;
 use crate::request::{self, expr_err, TableRef};
-use crate::{keys, Engine, Outcome, RequestContext};
+use crate::{keys, Answer, Engine, Outcome, RequestContext};
+use stator_storage::Commit;
 
 /// Most actions in one transaction.
 pub const MAX_ACTIONS: usize = 100;
@@ -107,7 +108,7 @@ pub(crate) fn request_fingerprint(req: Obj) -> String {
     serde_json::to_string(&m).unwrap_or_default()
 }
 
-pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value, DynamoError> {
+pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Answer, DynamoError> {
     let mut c = Constraints::new();
     let items = transact_items(req, &mut c)?;
     let token = req.str("ClientRequestToken")?;
@@ -120,7 +121,7 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
 
     let run = || run_transaction(engine, ctx, &actions, cap, metrics);
     match token {
-        None => run(),
+        None => run().map(|(v, commit)| Answer::new(v, commit)),
         Some(t) => engine.idempotent(ctx, t, request_fingerprint(req), run),
     }
 }
@@ -131,7 +132,7 @@ pub(crate) fn run_transaction(
     actions: &[Action],
     cap: ReturnCapacity,
     metrics: bool,
-) -> Result<Value, DynamoError> {
+) -> Result<(Value, Option<Commit>), DynamoError> {
     for _ in 0..100_000 {
         match attempt(engine, ctx, actions, cap, metrics) {
             Err(DynamoError::Internal(m)) if m == crate::STALE_SCHEMA => std::thread::yield_now(),
@@ -147,7 +148,7 @@ fn attempt(
     actions: &[Action],
     cap: ReturnCapacity,
     metrics: bool,
-) -> Result<Value, DynamoError> {
+) -> Result<(Value, Option<Commit>), DynamoError> {
     // Resolve tables and keys; no two actions on one item.
     let mut metas: Vec<Arc<TableMeta>> = Vec::with_capacity(actions.len());
     let mut keys_out: Vec<Vec<u8>> = Vec::with_capacity(actions.len());
@@ -281,9 +282,6 @@ fn attempt(
             Ok(Outcome::Write((units, collections)))
         })?
     };
-    if let Some(c) = commit {
-        c.wait_durable().map_err(crate::internal)?;
-    }
     let mut out = Map::new();
     if cap != ReturnCapacity::None {
         // One entry per table, in first-use order.
@@ -317,7 +315,7 @@ fn attempt(
         }
         out.insert("ItemCollectionMetrics".into(), Value::Object(per_table));
     }
-    Ok(Value::Object(out))
+    Ok((Value::Object(out), commit))
 }
 
 /// Cancellation when items are held by another transaction in progress.

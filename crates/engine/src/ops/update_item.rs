@@ -1,7 +1,6 @@
 //! UpdateItem: edits (or creates) one item with an UpdateExpression, optionally
 //! under a condition, returning any of the five ReturnValues views.
 
-use serde_json::Value;
 use stator_expr::ExprKind;
 use stator_protocol::{Constraints, DynamoError, Obj};
 use stator_types::size::{item_size, MAX_ITEM_SIZE};
@@ -9,9 +8,9 @@ use stator_types::Item;
 
 use super::item_write::{self, ReturnValues};
 use crate::request::{self, expr_err};
-use crate::{keys, Engine, Outcome, RequestContext};
+use crate::{keys, Answer, Engine, Outcome, RequestContext};
 
-pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value, DynamoError> {
+pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Answer, DynamoError> {
     let mut c = Constraints::new();
     let common = item_write::read_common(req, "Key", "key", &mut c)?;
     let update_text = req.str("UpdateExpression")?;
@@ -40,12 +39,12 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
         (None, None) => None,
     };
     let table = common.table.clone().ok_or_else(|| DynamoError::Internal("required member checked above".into()))?;
-    let (meta, ((old, new), stored)) = engine.with_fresh_meta(ctx, &table, |meta| {
+    let (meta, (((old, new), stored), commit)) = engine.with_fresh_meta(ctx, &table, |meta| {
         let key = keys::key_of_key(&meta, &key_item)?;
         if let Some(u) = &update {
             item_write::check_not_key(&meta, u)?;
         }
-        engine.write_item_stored_durable(&meta, &key, |txn| {
+        engine.write_item_stored(&meta, &key, |txn| {
             item_write::ensure_live(txn, &meta)?;
             let old = item_write::load(txn, &key)?;
             item_write::check_condition(cond.as_ref(), old.as_ref(), common.return_on_failure)?;
@@ -72,5 +71,5 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
         ReturnValues::UpdatedOld => old.map(|o| stator_expr::project(&o, &touched())),
         ReturnValues::UpdatedNew => Some(stator_expr::project(&new, &touched())),
     };
-    Ok(item_write::response(&meta, &common, attributes, billed, &stored, &key_item))
+    Ok(Answer::new(item_write::response(&meta, &common, attributes, billed, &stored, &key_item), commit))
 }
