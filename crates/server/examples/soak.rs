@@ -32,6 +32,27 @@ fn rss_kib(pid: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// The server's diagnostics counters (`GET /stator/stats`), empty if unavailable.
+fn server_stats(endpoint: &str) -> serde_json::Value {
+    use std::io::{Read, Write};
+    let addr = endpoint.trim_start_matches("http://").trim_end_matches('/');
+    let fetch = || -> std::io::Result<Vec<u8>> {
+        let mut s = std::net::TcpStream::connect(addr)?;
+        s.set_read_timeout(Some(Duration::from_secs(5)))?;
+        s.write_all(format!("GET /stator/stats HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes())?;
+        let mut buf = Vec::new();
+        s.read_to_end(&mut buf)?;
+        Ok(buf)
+    };
+    let buf = fetch().unwrap_or_default();
+    let body = buf.windows(4).position(|w| w == b"\r\n\r\n").map(|i| &buf[i + 4..]).unwrap_or_default();
+    serde_json::from_slice(body).unwrap_or_default()
+}
+
+fn mib(stats: &serde_json::Value, name: &str) -> String {
+    stats[name].as_u64().map(|b| format!("{:.1}", b as f64 / 1048576.0)).unwrap_or_else(|| "-".into())
+}
+
 fn s(v: &str) -> AttributeValue {
     AttributeValue::S(v.into())
 }
@@ -137,7 +158,9 @@ async fn main() {
             }
         }));
     }
-    println!("| t (s) | ops/s | RSS (MiB) |\n|---|---|---|");
+    println!(
+        "| t (s) | ops/s | RSS (MiB) | cache | memtables | journal | disk (MiB) | sealed | LSM tables | tracked keys |\n|---|---|---|---|---|---|---|---|---|---|"
+    );
     let start = Instant::now();
     let mut last = 0;
     let mut samples = Vec::new();
@@ -146,7 +169,21 @@ async fn main() {
         let now = ops.load(Ordering::Relaxed);
         let rss = rss_kib(&pid) as f64 / 1024.0;
         samples.push(rss);
-        println!("| {:.0} | {:.0} | {:.1} |", start.elapsed().as_secs_f64(), (now - last) as f64 / 10.0, rss);
+        let st = server_stats(&endpoint);
+        let count = |name: &str| st[name].as_u64().map(|v| v.to_string()).unwrap_or_else(|| "-".into());
+        println!(
+            "| {:.0} | {:.0} | {:.1} | {} | {} | {} | {} | {} | {} | {} |",
+            start.elapsed().as_secs_f64(),
+            (now - last) as f64 / 10.0,
+            rss,
+            mib(&st, "cache_bytes"),
+            mib(&st, "write_buffer_bytes"),
+            mib(&st, "journal_bytes"),
+            mib(&st, "disk_bytes"),
+            count("sealed_memtables"),
+            count("lsm_tables"),
+            count("conflict_tracker_keys"),
+        );
         last = now;
     }
     for t in tasks {

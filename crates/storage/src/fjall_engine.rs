@@ -264,8 +264,8 @@ impl LocalEngine for FjallEngine {
             ("journals", open.db.journal_count() as u64),
             ("journal_bytes", open.db.journal_disk_space().unwrap_or(0)),
             ("disk_bytes", ks.disk_space()),
-            ("tables", ks.table_count() as u64),
-            ("l0_tables", ks.l0_table_count() as u64),
+            ("lsm_tables", ks.table_count() as u64),
+            ("lsm_l0_tables", ks.l0_table_count() as u64),
             ("active_compactions", open.db.active_compactions() as u64),
             ("compactions_completed", open.db.compactions_completed() as u64),
         ]
