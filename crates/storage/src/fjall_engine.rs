@@ -48,6 +48,8 @@ struct Shared {
     failed: AtomicBool,
     /// A recovery thread is running.
     recovering: Mutex<bool>,
+    /// Bumped by every failed write or sync (see [`LocalEngine::generation`]).
+    generation: std::sync::atomic::AtomicU64,
 }
 
 fn err(e: impl std::fmt::Display) -> StorageError {
@@ -91,6 +93,7 @@ impl FjallEngine {
                 open: RwLock::new(Some(Arc::new(open))),
                 failed: AtomicBool::new(false),
                 recovering: Mutex::new(false),
+                generation: std::sync::atomic::AtomicU64::new(0),
             }),
         })
     }
@@ -116,6 +119,9 @@ impl FjallEngine {
     /// Marks the engine failed and starts the recovery thread (once).
     fn fail(&self, e: fjall::Error) -> StorageError {
         tracing::error!(error = %e, dir = %self.shared.dir.display(), "a write to the store failed; writes are refused until space is back and the store has been reopened");
+        // Before the failed flag: a commit that sees writes allowed again also sees
+        // the new generation (batches applied before the failure may be lost).
+        self.shared.generation.fetch_add(1, Ordering::AcqRel);
         self.shared.failed.store(true, Ordering::Release);
         let mut running = self.shared.recovering.lock();
         if !*running {
@@ -230,11 +236,20 @@ impl LocalEngine for FjallEngine {
         Ok(self.current()?.ks.get(key).map_err(err)?.map(|v| v.to_vec()))
     }
 
-    fn apply(&self, batch: Vec<Write>) -> Result<()> {
-        // `Database::batch` writes through to the OS on commit (PersistMode::Buffer):
-        // a process crash loses nothing; the group-commit sync covers power loss.
+    fn generation(&self) -> u64 {
+        self.shared.generation.load(Ordering::Acquire)
+    }
+
+    fn apply(&self, batch: Vec<Write>, write_through: bool, generation: u64) -> Result<()> {
+        // Write-through (PersistMode::Buffer) hands the batch to the OS on commit: a
+        // process crash loses nothing. Otherwise it stays in the journal's buffer until
+        // the group-commit sync flushes and syncs it (one write syscall per sync, not
+        // per commit); nothing is acknowledged before that sync.
         let open = self.writable()?;
-        let mut b = open.db.batch();
+        if self.generation() != generation {
+            return Err(StorageError::Engine("the store was reopened during the commit; try again".into()));
+        }
+        let mut b = open.db.batch().durability(write_through.then_some(PersistMode::Buffer));
         for (k, v) in batch {
             match v {
                 Some(v) => b.insert(&open.ks, k, v),

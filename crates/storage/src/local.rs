@@ -33,7 +33,16 @@ pub trait LocalEngine: Send + Sync + 'static {
     /// The latest value of a key (used under the commit mutex for counters).
     fn get_latest(&self, key: &[u8]) -> Result<Option<Vec<u8>>>;
     /// Applies a batch atomically (visible to new snapshots on return, not yet synced).
-    fn apply(&self, batch: Vec<Write>) -> Result<()>;
+    /// With `write_through`, the batch reaches the OS before this returns (it survives
+    /// a crash of the process); without, it may wait in the engine's buffers for the
+    /// next [`LocalEngine::sync`], which the caller is going to ask for. Fails without
+    /// writing if the engine is no longer at `generation`.
+    fn apply(&self, batch: Vec<Write>, write_through: bool, generation: u64) -> Result<()>;
+    /// Changes whenever applied batches may have been lost (a failed write or sync, on
+    /// the way to a reopen): what the caller cached of the store's content is stale.
+    fn generation(&self) -> u64 {
+        0
+    }
     /// Makes every applied batch durable.
     fn sync(&self) -> Result<()>;
     /// The engine's limits.
@@ -69,7 +78,17 @@ struct CommitState {
     history: VecDeque<(u64, Vec<Vec<u8>>)>,
     /// Commits at or below this sequence number are no longer tracked.
     horizon: u64,
+    /// The current value of counters commits have updated, so that the next commit adds
+    /// its delta without a lookup in the engine. Coherent because only commits change
+    /// the store, under this state's mutex: an entry enters only after the engine took
+    /// the batch, and a plain write to a counter's key evicts it.
+    counters: HashMap<Vec<u8>, i64>,
+    /// The engine generation `counters` belongs to.
+    counters_generation: u64,
 }
+
+/// How many counters [`CommitState::counters`] holds before it starts over.
+const CACHED_COUNTERS: usize = 1 << 14;
 
 struct Shared<E: LocalEngine> {
     engine: E,
@@ -100,6 +119,8 @@ impl<E: LocalEngine> LocalStore<E> {
                 last_write: HashMap::new(),
                 history: VecDeque::new(),
                 horizon: 0,
+                counters: HashMap::new(),
+                counters_generation: 0,
             }),
             sync: GroupSync::new(committed.clone()),
             committed,
@@ -275,17 +296,36 @@ impl<E: LocalEngine> Transaction for LocalTxn<E> {
             for (k, d) in counters {
                 *folded.entry(k).or_insert(0) += d;
             }
-            for (k, d) in folded {
-                let cur = decode_counter(shared.engine.get_latest(&k)?.as_deref());
-                let next = cur.saturating_add(d);
-                batch.push((k, if next == 0 { None } else { Some(next.to_be_bytes().to_vec()) }));
+            // Cached counters describe one generation of the engine's content.
+            let generation = shared.engine.generation();
+            if st.counters_generation != generation {
+                st.counters.clear();
+                st.counters_generation = generation;
             }
-            shared.engine.apply(batch)?;
+            let mut counted: Vec<(Vec<u8>, i64)> = Vec::with_capacity(folded.len());
+            for (k, d) in folded {
+                let cur = match st.counters.get(&k) {
+                    Some(&v) => v,
+                    None => decode_counter(shared.engine.get_latest(&k)?.as_deref()),
+                };
+                let next = cur.saturating_add(d);
+                batch.push((k.clone(), if next == 0 { None } else { Some(next.to_be_bytes().to_vec()) }));
+                counted.push((k, next));
+            }
+            // With SyncPolicy::Always every commit is followed by a sync, which writes the
+            // engine's buffers out: no write syscall per commit.
+            shared.engine.apply(batch, shared.policy == SyncPolicy::Never, generation)?;
             st.seq += 1;
             let seq = st.seq;
             for k in &written {
+                st.counters.remove(k);
                 st.last_write.insert(k.clone(), seq);
             }
+            if st.counters.len() + counted.len() > CACHED_COUNTERS {
+                st.counters.clear();
+            }
+            // Counter values win over plain writes of the same key: the batch applies them last.
+            st.counters.extend(counted);
             st.history.push_back((seq, written));
             while st.last_write.len() > TRACKED_KEYS || st.history.len() > TRACKED_COMMITS {
                 let Some((old, keys)) = st.history.pop_front() else { break };
@@ -323,6 +363,92 @@ mod tests {
         let st = store.shared.commit.lock();
         assert!(st.history.len() <= TRACKED_COMMITS, "history of {} commits", st.history.len());
         assert!(st.last_write.len() <= 7);
+    }
+
+    fn counter(store: &dyn KvStore, key: &[u8]) -> i64 {
+        decode_counter(store.snapshot().get(key).unwrap().as_deref())
+    }
+
+    fn add(store: &dyn KvStore, key: &[u8], delta: i64) {
+        let mut t = store.begin();
+        t.add_counter(key.to_vec(), delta);
+        t.commit().unwrap();
+    }
+
+    #[test]
+    fn cached_counters_follow_plain_writes_of_their_keys() {
+        let store = LocalStore::new(MemEngine::new(), SyncPolicy::Never);
+        add(&store, b"c", 5);
+        add(&store, b"c", 3);
+        assert_eq!(counter(&store, b"c"), 8);
+        let mut t = store.begin();
+        t.put(b"c".to_vec(), 100i64.to_be_bytes().to_vec());
+        t.commit().unwrap();
+        add(&store, b"c", 1);
+        assert_eq!(counter(&store, b"c"), 101);
+        let mut t = store.begin();
+        t.delete(b"c".to_vec());
+        t.commit().unwrap();
+        add(&store, b"c", 2);
+        assert_eq!(counter(&store, b"c"), 2);
+        // Reaching zero removes the key; counting on from there starts at zero.
+        add(&store, b"c", -2);
+        assert_eq!(store.snapshot().get(b"c").unwrap(), None);
+        add(&store, b"c", 7);
+        assert_eq!(counter(&store, b"c"), 7);
+        // A plain write and a counter of one key in one transaction: the counter wins.
+        let mut t = store.begin();
+        t.put(b"c".to_vec(), 50i64.to_be_bytes().to_vec());
+        t.add_counter(b"c".to_vec(), 1);
+        t.commit().unwrap();
+        assert_eq!(counter(&store, b"c"), 8);
+        add(&store, b"c", 1);
+        assert_eq!(counter(&store, b"c"), 9);
+    }
+
+    /// A memory engine whose content can change behind the store's back, as when a
+    /// reopen after a failed sync loses batches.
+    struct Reopening {
+        inner: MemEngine,
+        generation: std::sync::atomic::AtomicU64,
+    }
+
+    impl LocalEngine for Reopening {
+        type Snap = <MemEngine as LocalEngine>::Snap;
+        fn snapshot(&self) -> Self::Snap {
+            self.inner.snapshot()
+        }
+        fn get_latest(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+            self.inner.get_latest(key)
+        }
+        fn apply(&self, batch: Vec<Write>, write_through: bool, generation: u64) -> Result<()> {
+            if generation != self.generation() {
+                return Err(StorageError::Engine("reopened".into()));
+            }
+            self.inner.apply(batch, write_through, generation)
+        }
+        fn sync(&self) -> Result<()> {
+            Ok(())
+        }
+        fn limits(&self) -> EngineLimits {
+            self.inner.limits()
+        }
+        fn generation(&self) -> u64 {
+            self.generation.load(Ordering::SeqCst)
+        }
+    }
+
+    #[test]
+    fn cached_counters_are_dropped_when_the_engine_loses_batches() {
+        let engine = Reopening { inner: MemEngine::new(), generation: Default::default() };
+        let store = LocalStore::new(engine, SyncPolicy::Never);
+        add(&store, b"c", 5);
+        add(&store, b"c", 5);
+        // The last batch is lost: the engine holds 5 again, in a new generation.
+        store.engine().inner.apply(vec![(b"c".to_vec(), Some(5i64.to_be_bytes().to_vec()))], false, 0).unwrap();
+        store.engine().generation.fetch_add(1, Ordering::SeqCst);
+        add(&store, b"c", 1);
+        assert_eq!(counter(&store, b"c"), 6);
     }
 
     #[test]

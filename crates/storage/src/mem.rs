@@ -70,7 +70,7 @@ impl LocalEngine for MemEngine {
         Ok(self.map.read().get(key).map(|v| v.to_vec()))
     }
 
-    fn apply(&self, batch: Vec<Write>) -> Result<()> {
+    fn apply(&self, batch: Vec<Write>, _write_through: bool, _generation: u64) -> Result<()> {
         let mut map = self.map.write();
         for (k, v) in batch {
             match v {
