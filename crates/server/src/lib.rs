@@ -125,8 +125,34 @@ fn open_fjall(dir: &std::path::Path) -> Result<FjallEngine, String> {
     }
 }
 
+fn listen_address(config: &ServerConfig) -> Result<SocketAddr, String> {
+    format!("{}:{}", config.host, config.port)
+        .parse()
+        .or_else(|_| {
+            std::net::ToSocketAddrs::to_socket_addrs(&(config.host.as_str(), config.port))
+                .map_err(|e| e.to_string())
+                .and_then(|mut a| a.next().ok_or_else(|| "no address".to_string()))
+        })
+        .map_err(|e| format!("bad listen address {}:{}: {e}", config.host, config.port))
+}
+
+/// A non-blocking listening socket with the accept queue Tokio would give it (1,024).
+fn bind(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+    socket.set_reuse_address(true)?;
+    socket.set_nonblocking(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(1024)?;
+    Ok(socket.into())
+}
+
 /// Runs the server until SIGINT or SIGTERM.
 pub fn serve(config: ServerConfig) -> Result<(), String> {
+    // Listen first: a client that connects while the store opens waits in the accept
+    // queue and is answered as soon as the server runs, instead of being refused.
+    let addr = listen_address(&config)?;
+    let listener = bind(addr).map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let engine = Arc::new(open_engine(&config)?);
     stator_engine::housekeeping::start(&engine).map_err(|e| format!("cannot start housekeeping: {e}"))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -136,16 +162,8 @@ pub fn serve(config: ServerConfig) -> Result<(), String> {
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
     runtime.block_on(async move {
-        let addr: SocketAddr = format!("{}:{}", config.host, config.port)
-            .parse()
-            .or_else(|_| {
-                std::net::ToSocketAddrs::to_socket_addrs(&(config.host.as_str(), config.port))
-                    .map_err(|e| e.to_string())
-                    .and_then(|mut a| a.next().ok_or_else(|| "no address".to_string()))
-            })
-            .map_err(|e| format!("bad listen address {}:{}: {e}", config.host, config.port))?;
         let listener =
-            tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+            tokio::net::TcpListener::from_std(listener).map_err(|e| format!("cannot listen on {addr}: {e}"))?;
         let local = listener.local_addr().map_err(|e| e.to_string())?;
         let storage = match &config.storage {
             StorageChoice::Memory => "in memory".to_string(),
