@@ -11,17 +11,33 @@ use crate::{AttributeValue, Item};
 /// Appends `s` as a JSON string literal, escaped exactly as serde_json escapes
 /// (`"`, `\`, and control characters; `\b \f \n \r \t` by name, others as `\u00XX`).
 pub fn write_str(out: &mut Vec<u8>, s: &str) {
-    out.reserve(s.len() + 2);
+    write_escaped(out, s.as_bytes(), true);
+}
+
+/// [`write_str`] for text given as bytes that should be UTF-8 (a stored string):
+/// checked on the way, so that an ASCII string (the common case) costs no separate
+/// validation pass. Returns false, with part of the literal in `out`, if it is not
+/// UTF-8.
+#[must_use]
+pub fn write_text(out: &mut Vec<u8>, bytes: &[u8]) -> bool {
+    write_escaped(out, bytes, false)
+}
+
+/// The escaping loop. Unless `checked`, bytes from the first non-ASCII one on are
+/// validated as UTF-8 (once) before they are copied.
+fn write_escaped(out: &mut Vec<u8>, bytes: &[u8], mut checked: bool) -> bool {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    out.reserve(bytes.len() + 2);
     out.push(b'"');
-    let bytes = s.as_bytes();
     let mut start = 0;
     let mut i = 0;
     while i < bytes.len() {
-        // Fast path: eight bytes at a time while none needs escaping.
+        // Fast path: eight bytes at a time while none needs escaping (or checking).
         while i + 8 <= bytes.len() {
             let mut chunk = [0u8; 8];
             chunk.copy_from_slice(&bytes[i..i + 8]);
-            if needs_escape(u64::from_le_bytes(chunk)) {
+            let w = u64::from_le_bytes(chunk);
+            if needs_escape(w) || (!checked && w & HIGH != 0) {
                 break;
             }
             i += 8;
@@ -39,6 +55,15 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
             0x08 => b"\\b",
             0x0c => b"\\f",
             0..=0x1f => b"",
+            0x80.. if !checked => {
+                // Everything before `i` is ASCII, so `i` starts a character.
+                if std::str::from_utf8(&bytes[i..]).is_err() {
+                    return false;
+                }
+                checked = true;
+                i += 1;
+                continue;
+            }
             _ => {
                 i += 1;
                 continue;
@@ -56,6 +81,7 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
     }
     out.extend_from_slice(&bytes[start..]);
     out.push(b'"');
+    true
 }
 
 /// Whether any byte of `w` is a control character, `"` or `\`.
@@ -174,6 +200,33 @@ mod tests {
             let mut out = Vec::new();
             write_str(&mut out, s);
             assert_eq!(String::from_utf8(out).unwrap(), serde_json::to_string(s).unwrap(), "{s:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn text_from_bytes_is_written_like_a_str(s in ".{0,40}", cut in 0usize..48) {
+            let mut a = Vec::new();
+            write_str(&mut a, &s);
+            let mut b = Vec::new();
+            proptest::prop_assert!(write_text(&mut b, s.as_bytes()));
+            proptest::prop_assert_eq!(&a, &b);
+            // A string cut inside a character is refused.
+            let bytes = &s.as_bytes()[..cut.min(s.len())];
+            let mut c = Vec::new();
+            proptest::prop_assert_eq!(write_text(&mut c, bytes), std::str::from_utf8(bytes).is_ok());
+        }
+    }
+
+    #[test]
+    fn invalid_utf8_is_refused_anywhere() {
+        for pos in 0..12 {
+            let mut s = b"abcdefghijkl".to_vec();
+            s[pos] = 0xff;
+            assert!(!write_text(&mut Vec::new(), &s), "0xff at {pos}");
+            let mut t = "ééééééé".as_bytes().to_vec();
+            t.truncate(pos + 1);
+            assert_eq!(write_text(&mut Vec::new(), &t), std::str::from_utf8(&t).is_ok());
         }
     }
 

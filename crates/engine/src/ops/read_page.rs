@@ -351,7 +351,17 @@ pub fn read_page(snap: &dyn ReadView, spec: PageSpec) -> Result<Page, DynamoErro
     for kv in snap.scan(range, spec.direction) {
         let (_, mut v) = kv.map_err(crate::internal)?;
         page.scanned += 1;
-        page.bytes_read += stored::item_size(&v).map_err(crate::internal)?;
+        // A filtered read sizes the item and decodes what the filter reads in one pass.
+        let wanted = |n: &str| filter_names.iter().any(|f| f == n);
+        let mut seen = None;
+        page.bytes_read += match spec.filter {
+            Some(_) if !spec.fetch_from_table => {
+                let (size, some) = stored::sized_decode_some(&v, &wanted).map_err(crate::internal)?;
+                seen = Some(some);
+                size
+            }
+            _ => stored::item_size(&v).map_err(crate::internal)?,
+        };
         if spec.fetch_from_table {
             // DynamoDB bills the table read of a non-projected fetch on top.
             let entry = decode_item(&v).map_err(crate::internal)?;
@@ -361,13 +371,13 @@ pub fn read_page(snap: &dyn ReadView, spec: PageSpec) -> Result<Page, DynamoErro
                 v = b;
             }
         }
-        let keep = match spec.filter {
-            Some(f) => {
-                let seen =
-                    stored::decode_some(&v, &|n| filter_names.iter().any(|f| f == n)).map_err(crate::internal)?;
+        let keep = match (spec.filter, seen) {
+            (Some(f), Some(seen)) => f.eval(&seen).map_err(crate::request::expr_err)?,
+            (Some(f), None) => {
+                let seen = stored::decode_some(&v, &wanted).map_err(crate::internal)?;
                 f.eval(&seen).map_err(crate::request::expr_err)?
             }
-            None => true,
+            (None, _) => true,
         };
         let stop = spec.limit.is_some_and(|l| page.scanned >= l) || page.bytes_read > MAX_PAGE_BYTES;
         if stop {
