@@ -235,7 +235,11 @@ impl<E: LocalEngine> ReadView for LocalTxn<E> {
             return Ok(w.clone());
         }
         // Every read is part of the read set that commit validates.
-        self.reads.borrow_mut().insert(key.to_vec());
+        let mut reads = self.reads.borrow_mut();
+        if !reads.contains(key) {
+            reads.insert(key.to_vec());
+        }
+        drop(reads);
         self.snap.get(key)
     }
 

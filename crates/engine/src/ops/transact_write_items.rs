@@ -193,8 +193,13 @@ fn attempt(
             let mut olds = Vec::with_capacity(actions.len());
             let mut reasons = Vec::with_capacity(actions.len());
             let mut failed = false;
+            // Each table's live marker once: it joins the read set either way.
+            let mut live: Vec<u64> = Vec::with_capacity(actions.len());
             for ((a, meta), key) in actions.iter().zip(&metas).zip(&keys_out) {
-                item_write::ensure_live(txn, meta)?;
+                if !live.contains(&meta.number) {
+                    item_write::ensure_live(txn, meta)?;
+                    live.push(meta.number);
+                }
                 let old = item_write::load(txn, key)?;
                 let empty = Item::new();
                 let ok = match &a.condition {
