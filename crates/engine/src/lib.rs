@@ -32,6 +32,7 @@ use stator_storage::{KvStore, StorageError};
 
 use crate::catalog::{Catalog, TableMeta};
 use crate::clock::Clock;
+use crate::idempotency::Ran;
 use crate::item_locks::ItemLocks;
 pub use crate::reply::{Answer, Reply};
 use crate::streams::Streams;
@@ -97,7 +98,7 @@ pub struct Engine {
     locks: ItemLocks,
     config: EngineConfig,
     propagator: Option<Arc<propagation::Propagator>>,
-    tokens: idempotency::Tokens,
+    tokens: Arc<idempotency::Tokens>,
     streams: Streams,
     ttl: ttl::Sweeper,
 }
@@ -180,7 +181,7 @@ impl Engine {
             locks: ItemLocks::new(),
             config,
             propagator,
-            tokens: idempotency::Tokens::default(),
+            tokens: Arc::new(idempotency::Tokens::default()),
             streams,
             ttl: ttl::Sweeper::default(),
         })
@@ -264,12 +265,15 @@ impl Engine {
             | Operation::ListStreams
             | Operation::DescribeStream
             | Operation::GetShardIterator
-            | Operation::GetRecords
-            | Operation::PutItem
+            | Operation::GetRecords => false,
+            // fjall holds its journal while it syncs: a commit arriving then waits for
+            // the sync, which must not stall a runtime worker (and the reads queued on
+            // it). The wait for the commit's own sync is asynchronous either way.
+            Operation::PutItem
             | Operation::DeleteItem
             | Operation::UpdateItem
             | Operation::BatchWriteItem
-            | Operation::TransactWriteItems => false,
+            | Operation::TransactWriteItems => self.store.commit_blocks(),
             Operation::CreateTable | Operation::DeleteTable | Operation::UpdateTable | Operation::UpdateTimeToLive => {
                 true
             }
@@ -369,18 +373,18 @@ impl Engine {
         fingerprint: String,
         run: impl FnOnce() -> Result<(Value, Option<stator_storage::Commit>), DynamoError>,
     ) -> Result<Answer, DynamoError> {
-        let mut commit = None;
-        let mut ran = false;
-        let value = self.tokens.run(&format!("{}\u{0}{}\u{0}{token}", ctx.account, ctx.region), fingerprint, || {
-            ran = true;
-            let (v, c) = run()?;
-            commit = c;
-            Ok(v)
-        })?;
-        // A repeat answers with the first request's result, which may not be durable
-        // yet: it is sent once everything committed so far is.
-        let commit = if ran { commit } else { Some(self.store.barrier()) };
-        Ok(Answer::new(value, commit))
+        let key = format!("{}\u{0}{}\u{0}{token}", ctx.account, ctx.region);
+        Ok(match self.tokens.run(&key, fingerprint, run)? {
+            // If the commit does not become durable the transaction may be lost: a
+            // repeat must run it again, not answer from the record.
+            Ran::Now(value, commit, id) => {
+                let tokens = self.tokens.clone();
+                Answer::new(value, commit).on_failure(move || tokens.forget(&key, id))
+            }
+            // A repeat is answered once the first run's writes are durable (and fails
+            // with it if they may have been lost).
+            Ran::Before(value, commit) => Answer::new(value, commit),
+        })
     }
 
     /// The limits and modes of item writes.

@@ -53,24 +53,32 @@ impl Reply {
 pub struct Answer {
     reply: Reply,
     pending: Option<Commit>,
+    /// Called if the commit does not become durable.
+    on_failure: Option<Box<dyn FnOnce() + Send>>,
 }
 
 impl From<Reply> for Answer {
     fn from(reply: Reply) -> Answer {
-        Answer { reply, pending: None }
+        Answer { reply, pending: None, on_failure: None }
     }
 }
 
 impl From<Value> for Answer {
     fn from(v: Value) -> Answer {
-        Answer { reply: Reply::Json(v), pending: None }
+        Answer::from(Reply::Json(v))
     }
 }
 
 impl Answer {
     /// A reply to send once `commit` (if any) is durable.
     pub(crate) fn new(reply: impl Into<Reply>, commit: Option<Commit>) -> Answer {
-        Answer { reply: reply.into(), pending: commit.filter(Commit::is_pending) }
+        Answer { reply: reply.into(), pending: commit.filter(Commit::is_pending), on_failure: None }
+    }
+
+    /// Runs `f` if the commit fails to become durable (before the error is answered).
+    pub(crate) fn on_failure(mut self, f: impl FnOnce() + Send + 'static) -> Answer {
+        self.on_failure = Some(Box::new(f));
+        self
     }
 
     /// Whether the reply waits for a sync.
@@ -81,7 +89,12 @@ impl Answer {
     /// Blocks until the write is durable, then gives the reply.
     pub fn wait(self) -> Result<Reply, DynamoError> {
         if let Some(c) = &self.pending {
-            c.wait_durable().map_err(crate::internal)?;
+            if let Err(e) = c.wait_durable() {
+                if let Some(f) = self.on_failure {
+                    f();
+                }
+                return Err(crate::internal(e));
+            }
         }
         Ok(self.reply)
     }
@@ -90,10 +103,17 @@ impl Answer {
     /// InternalServerError if the sync failed), without blocking the caller. `done`
     /// may run on the store's sync thread: it must be quick.
     pub fn on_durable(self, done: impl FnOnce(Result<Reply, DynamoError>) + Send + 'static) {
-        let Answer { reply, pending } = self;
+        let Answer { reply, pending, on_failure } = self;
         match pending {
             None => done(Ok(reply)),
-            Some(c) => c.on_durable(move |r| done(r.map(|()| reply).map_err(crate::internal))),
+            Some(c) => c.on_durable(move |r| {
+                if r.is_err() {
+                    if let Some(f) = on_failure {
+                        f();
+                    }
+                }
+                done(r.map(|()| reply).map_err(crate::internal))
+            }),
         }
     }
 }

@@ -6,12 +6,20 @@ mod common;
 
 use common::{create_table, n, s, Server};
 
+/// The server's diagnostics counters.
+fn stats(srv: &Server) -> serde_json::Value {
+    let (status, _, body) = srv.raw_at("GET", "/stator/stats", &[], b"");
+    assert_eq!(status, 200);
+    serde_json::from_slice(&body).unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn acknowledged_writes_survive_kill_9() {
     let dir = tempfile::tempdir().unwrap();
     let srv = Server::start_durable(dir.path());
     let c = srv.client();
     create_table(&c, "durable", false).await;
+    let before = stats(&srv);
     // Concurrent writers, so that group commit is exercised.
     let mut tasks = Vec::new();
     for t in 0..8 {
@@ -40,16 +48,12 @@ async fn acknowledged_writes_survive_kill_9() {
         .await
         .unwrap();
     c.delete_item().table_name("durable").key("pk", s("0-1")).send().await.unwrap();
-    // Every acknowledged write was synced: the store's synced commit has reached its
-    // last commit (nothing else writes now).
-    let (status, _, body) = srv.raw_at("GET", "/stator/stats", &[], b"");
-    assert_eq!(status, 200);
-    let stats: serde_json::Value = serde_json::from_slice(&body).unwrap();
-    let commits = stats["commits"].as_u64().unwrap();
-    assert!(commits >= 1002, "{stats}");
-    assert_eq!(stats["synced_commit"].as_u64(), Some(commits), "{stats}");
-    assert_eq!(stats["failed"].as_u64(), Some(0), "{stats}");
-    assert!(stats["journal_bytes"].as_u64().unwrap() > 0, "{stats}");
+    // Every acknowledged write was synced: at least the 1,002 commits acknowledged since
+    // the table was created are covered by a sync (background commits may add more).
+    let after = stats(&srv);
+    assert!(after["synced_commit"].as_u64().unwrap() >= before["commits"].as_u64().unwrap() + 1002, "{after}");
+    assert_eq!(after["failed"].as_u64(), Some(0), "{after}");
+    assert!(after["journal_bytes"].as_u64().unwrap() > 0, "{after}");
     srv.kill9();
 
     let srv = Server::start_durable(dir.path());

@@ -184,6 +184,9 @@ fn recover(shared: &Shared) {
                 // Under the `recovering` lock: a write failing right after this sees no
                 // recovery running and starts a new one.
                 let mut running = shared.recovering.lock();
+                // A commit that read the old database and reaches `apply` now must
+                // not pass the generation check.
+                shared.generation.fetch_add(1, Ordering::AcqRel);
                 shared.failed.store(false, Ordering::Release);
                 *running = false;
                 drop(running);

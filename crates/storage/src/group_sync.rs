@@ -4,24 +4,85 @@
 //! waiters that arrived meanwhile. Waiters are callbacks, so a caller need not park
 //! a thread per write (the server answers the request from the callback); blocking
 //! waiters wrap a callback around a channel.
+//!
+//! A failed sync may have lost every commit it did not cover before (the engine drops
+//! its unsynced tail when it reopens): those commits are remembered as lost, and a
+//! waiter for any of them fails — now or later, even after a later sync succeeds.
 
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use parking_lot::{Condvar, Mutex};
 
-use crate::{Result, StorageError};
+use crate::{DurableCallback, Result, StorageError};
 
-/// What a waiter is told once its commit is durable (or the sync failed).
-pub(crate) type Callback = Box<dyn FnOnce(Result<()>) + Send>;
+/// How many separate ranges of lost commits are remembered (the oldest is forgotten).
+const LOST_RANGES: usize = 64;
+
+struct Waiter {
+    lo: u64,
+    hi: u64,
+    done: DurableCallback,
+}
 
 struct State {
     synced: u64,
-    waiters: Vec<(u64, Callback)>,
+    /// Commit ranges `(after, upto]` a failed sync may have lost, ascending.
+    lost: Vec<(u64, u64)>,
+    waiters: Vec<Waiter>,
     /// The store is closing: the syncer drains the queue and exits.
     stopping: bool,
     /// The syncer has exited (or never started): waiters sync on their own thread.
     stopped: bool,
+}
+
+impl State {
+    fn is_lost(&self, lo: u64, hi: u64) -> bool {
+        self.lost.iter().any(|&(after, upto)| lo <= upto && hi > after)
+    }
+
+    /// Everything committed after the last successful sync, up to `committed`, may be lost.
+    fn record_loss(&mut self, committed: u64) {
+        let range = (self.synced, committed);
+        if range.1 <= range.0 {
+            return;
+        }
+        match self.lost.last_mut() {
+            Some(last) if range.0 <= last.1 => last.1 = last.1.max(range.1),
+            _ => self.lost.push(range),
+        }
+        if self.lost.len() > LOST_RANGES {
+            self.lost.remove(0);
+        }
+    }
+
+    /// A covered waiter's answer.
+    fn outcome(&self, w: &Waiter) -> Result<()> {
+        if self.is_lost(w.lo, w.hi) {
+            Err(lost())
+        } else {
+            Ok(())
+        }
+    }
+}
+
+fn lost() -> StorageError {
+    StorageError::Engine("a failed write or sync may have lost this commit".into())
+}
+
+fn sync_failed(e: &StorageError) -> StorageError {
+    StorageError::Engine(format!("sync failed: {e}"))
+}
+
+/// Runs `sync`, turning a panic into an error.
+fn guarded(sync: &dyn Fn() -> Result<()>) -> Result<()> {
+    catch_unwind(AssertUnwindSafe(sync)).unwrap_or_else(|_| Err(StorageError::Engine("the sync panicked".into())))
+}
+
+/// Calls a waiter's callback; a panicking callback does not take the syncer down.
+fn answer(done: DurableCallback, r: Result<()>) {
+    let _ = catch_unwind(AssertUnwindSafe(move || done(r)));
 }
 
 /// Shared sync state of one store.
@@ -31,17 +92,19 @@ pub(crate) struct GroupSync {
     committed: Arc<AtomicU64>,
 }
 
-fn sync_failed(e: &StorageError) -> StorageError {
-    StorageError::Engine(format!("sync failed: {e}"))
-}
-
 impl GroupSync {
     /// Sync state starting at the store's current commit. Until [`GroupSync::run`]
     /// is called on a thread, waiters sync on their own.
     pub(crate) fn new(committed: Arc<AtomicU64>) -> Self {
         let start = committed.load(Ordering::Acquire);
         GroupSync {
-            state: Mutex::new(State { synced: start, waiters: Vec::new(), stopping: false, stopped: true }),
+            state: Mutex::new(State {
+                synced: start,
+                lost: Vec::new(),
+                waiters: Vec::new(),
+                stopping: false,
+                stopped: true,
+            }),
             cv: Condvar::new(),
             committed,
         }
@@ -53,16 +116,20 @@ impl GroupSync {
         self.state.lock().stopped = false;
     }
 
-    /// Calls `done` once commit `seq` is durable (at once if it is already). `sync`
-    /// is used only when no syncer thread runs.
-    pub(crate) fn on_durable(&self, seq: u64, done: Callback, sync: &dyn Fn() -> Result<()>) {
+    /// Calls `done` once commits `lo..=hi` are durable (at once if they are already,
+    /// or may have been lost). `sync` is used only when no syncer thread runs.
+    pub(crate) fn on_durable(&self, lo: u64, hi: u64, done: DurableCallback, sync: &dyn Fn() -> Result<()>) {
         let mut st = self.state.lock();
-        if st.synced >= seq {
+        if st.is_lost(lo, hi) {
             drop(st);
-            return done(Ok(()));
+            return answer(done, Err(lost()));
+        }
+        if st.synced >= hi {
+            drop(st);
+            return answer(done, Ok(()));
         }
         if !st.stopped {
-            st.waiters.push((seq, done));
+            st.waiters.push(Waiter { lo, hi, done });
             drop(st);
             self.cv.notify_one();
             return;
@@ -71,22 +138,33 @@ impl GroupSync {
         // No syncer: sync here. Everything up to `target` was handed to the engine
         // before `committed` advanced, so one sync covers it.
         let target = self.committed.load(Ordering::Acquire);
-        match sync() {
+        let r = guarded(sync);
+        let mut st = self.state.lock();
+        let r = match r {
             Ok(()) => {
-                let mut st = self.state.lock();
                 st.synced = st.synced.max(target);
-                drop(st);
-                done(Ok(()))
+                if st.is_lost(lo, hi) {
+                    Err(lost())
+                } else {
+                    Ok(())
+                }
             }
-            Err(e) => done(Err(sync_failed(&e))),
-        }
+            Err(e) => {
+                let committed = self.committed.load(Ordering::Acquire);
+                st.record_loss(committed);
+                Err(sync_failed(&e))
+            }
+        };
+        drop(st);
+        answer(done, r)
     }
 
-    /// Blocks until commit `seq` is durable.
-    pub(crate) fn wait(&self, seq: u64, sync: &dyn Fn() -> Result<()>) -> Result<()> {
+    /// Blocks until commits `lo..=hi` are durable.
+    pub(crate) fn wait(&self, lo: u64, hi: u64, sync: &dyn Fn() -> Result<()>) -> Result<()> {
         let (tx, rx) = std::sync::mpsc::sync_channel(1);
         self.on_durable(
-            seq,
+            lo,
+            hi,
             Box::new(move |r| {
                 let _ = tx.send(r);
             }),
@@ -108,22 +186,31 @@ impl GroupSync {
             }
             let target = self.committed.load(Ordering::Acquire);
             drop(st);
-            let r = sync();
+            let r = guarded(sync);
             let mut st = self.state.lock();
-            if r.is_ok() {
-                st.synced = st.synced.max(target);
-            }
-            // Waiters the sync covered; on failure the same ones fail (their
-            // durability is unknown), later ones wait for the next attempt.
-            let (done, rest): (Vec<_>, Vec<_>) =
-                std::mem::take(&mut st.waiters).into_iter().partition(|w| w.0 <= target);
-            st.waiters = rest;
+            let answers: Vec<(DurableCallback, Result<()>)> = match &r {
+                Ok(()) => {
+                    st.synced = st.synced.max(target);
+                    let (done, rest): (Vec<Waiter>, Vec<Waiter>) =
+                        std::mem::take(&mut st.waiters).into_iter().partition(|w| w.hi <= target);
+                    st.waiters = rest;
+                    done.into_iter()
+                        .map(|w| {
+                            let r = st.outcome(&w);
+                            (w.done, r)
+                        })
+                        .collect()
+                }
+                Err(e) => {
+                    // Every queued waiter's commits are after the last good sync.
+                    let committed = self.committed.load(Ordering::Acquire);
+                    st.record_loss(committed);
+                    std::mem::take(&mut st.waiters).into_iter().map(|w| (w.done, Err(sync_failed(e)))).collect()
+                }
+            };
             drop(st);
-            for (_, cb) in done {
-                cb(match &r {
-                    Ok(()) => Ok(()),
-                    Err(e) => Err(sync_failed(e)),
-                });
+            for (done, r) in answers {
+                answer(done, r);
             }
         }
     }
@@ -178,7 +265,7 @@ mod tests {
         panic!("waiters must not sync on their own while the syncer runs")
     }
 
-    fn callback(tx: &mpsc::Sender<(u64, bool)>, seq: u64) -> Callback {
+    fn callback(tx: &mpsc::Sender<(u64, bool)>, seq: u64) -> DurableCallback {
         let tx = tx.clone();
         Box::new(move |r: Result<()>| {
             let _ = tx.send((seq, r.is_ok()));
@@ -197,7 +284,7 @@ mod tests {
         let (tx, rx) = mpsc::channel();
         f.committed.store(3, Ordering::Release);
         for seq in 1..=3 {
-            f.gs.on_durable(seq, callback(&tx, seq), &never);
+            f.gs.on_durable(seq, seq, callback(&tx, seq), &never);
         }
         assert!(rx.recv_timeout(Duration::from_millis(200)).is_err(), "answered before the sync finished");
         gate_tx.send(()).unwrap();
@@ -207,7 +294,7 @@ mod tests {
         // One sync covered all three (it may be the only one: all were queued first).
         assert_eq!(f.syncs.load(Ordering::SeqCst), 1);
         // Already durable: answered at once, no sync.
-        f.gs.on_durable(2, callback(&tx, 2), &never);
+        f.gs.on_durable(2, 2, callback(&tx, 2), &never);
         assert_eq!(rx.recv_timeout(Duration::from_secs(5)).unwrap(), (2, true));
         assert_eq!(f.syncs.load(Ordering::SeqCst), 1);
         drop(gate_tx);
@@ -216,7 +303,7 @@ mod tests {
     }
 
     #[test]
-    fn a_failed_sync_fails_the_waiters_it_covered_and_a_later_one_succeeds() {
+    fn a_failed_sync_loses_the_unsynced_commits_for_good_and_later_ones_succeed() {
         let fail = Arc::new(std::sync::atomic::AtomicBool::new(true));
         let f2 = fail.clone();
         let (f, h) =
@@ -230,10 +317,37 @@ mod tests {
                 },
             );
         f.committed.store(1, Ordering::Release);
-        let err = f.gs.wait(1, &never).unwrap_err();
+        let err = f.gs.wait(1, 1, &never).unwrap_err();
         assert!(err.to_string().contains("sync failed"), "{err}");
+        // The engine comes back (without commit 1's batch, which was not synced).
         fail.store(false, Ordering::SeqCst);
-        f.gs.wait(1, &never).unwrap();
+        f.committed.store(3, Ordering::Release);
+        f.gs.wait(2, 3, &never).unwrap();
+        assert_eq!(f.gs.synced(), 3);
+        // Commit 1 stays lost, alone or as part of a span, though later syncs succeeded.
+        assert!(f.gs.wait(1, 1, &never).is_err());
+        assert!(f.gs.wait(1, 3, &never).is_err());
+        f.gs.wait(3, 3, &never).unwrap();
+        f.gs.stop();
+        h.join().unwrap();
+    }
+
+    #[test]
+    fn a_panicking_sync_or_callback_fails_its_waiters_and_the_syncer_goes_on() {
+        let panic_now = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let p2 = panic_now.clone();
+        let (f, h) = start(move || {
+            if p2.swap(false, Ordering::SeqCst) {
+                panic!("sync blew up");
+            }
+            Ok(())
+        });
+        f.committed.store(1, Ordering::Release);
+        assert!(f.gs.wait(1, 1, &never).is_err());
+        f.committed.store(2, Ordering::Release);
+        f.gs.on_durable(2, 2, Box::new(|_| panic!("callback blew up")), &never);
+        f.committed.store(3, Ordering::Release);
+        f.gs.wait(3, 3, &never).unwrap();
         f.gs.stop();
         h.join().unwrap();
     }
@@ -245,7 +359,7 @@ mod tests {
         h.join().unwrap();
         f.committed.store(5, Ordering::Release);
         let own = AtomicUsize::new(0);
-        f.gs.wait(5, &|| {
+        f.gs.wait(5, 5, &|| {
             own.fetch_add(1, Ordering::SeqCst);
             Ok(())
         })
@@ -266,7 +380,7 @@ mod tests {
                 std::thread::spawn(move || {
                     for _ in 0..50 {
                         let seq = committed.fetch_add(1, Ordering::AcqRel) + 1;
-                        gs.wait(seq, &never).unwrap();
+                        gs.wait(seq, seq, &never).unwrap();
                         assert!(gs.synced() >= seq);
                     }
                 })

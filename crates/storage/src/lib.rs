@@ -133,31 +133,38 @@ pub fn decode_counter(v: Option<&[u8]>) -> i64 {
     }
 }
 
-/// A committed transaction.
+/// A committed transaction (or several, see [`Commit::and`]).
+#[derive(Clone)]
 pub struct Commit {
-    seq: u64,
+    /// The commit sequence numbers covered, inclusive.
+    lo: u64,
+    hi: u64,
     sync: Option<std::sync::Arc<dyn SyncWaiter>>,
 }
 
-/// Something that can tell when a commit sequence number is durable.
+/// What a durability waiter is told.
+pub type DurableCallback = Box<dyn FnOnce(Result<()>) + Send>;
+
+/// Something that can tell when commits are durable.
 pub trait SyncWaiter: Send + Sync {
-    /// Blocks until every commit up to `seq` is on stable storage.
-    fn wait_durable(&self, seq: u64) -> Result<()>;
-    /// Calls `done` once every commit up to `seq` is on stable storage (or the sync
-    /// failed). `done` may run on the caller's thread or the store's syncer thread,
-    /// so it must be quick.
-    fn on_durable(&self, seq: u64, done: Box<dyn FnOnce(Result<()>) + Send>);
+    /// Blocks until every commit in `lo..=hi` is on stable storage; fails if a failed
+    /// write or sync may have lost one of them.
+    fn wait_durable(&self, lo: u64, hi: u64) -> Result<()>;
+    /// Calls `done` once every commit in `lo..=hi` is on stable storage (or one of them
+    /// may have been lost). `done` may run on the caller's thread or the store's syncer
+    /// thread, so it must be quick.
+    fn on_durable(&self, lo: u64, hi: u64, done: DurableCallback);
 }
 
 impl Commit {
     /// A commit that is durable already (or needs no sync).
     pub fn durable() -> Commit {
-        Commit { seq: 0, sync: None }
+        Commit { lo: 0, hi: 0, sync: None }
     }
 
     /// A commit that becomes durable through `sync`.
     pub fn pending(seq: u64, sync: std::sync::Arc<dyn SyncWaiter>) -> Commit {
-        Commit { seq, sync: Some(sync) }
+        Commit { lo: seq, hi: seq, sync: Some(sync) }
     }
 
     /// Whether the commit may still have to wait for a sync.
@@ -165,11 +172,22 @@ impl Commit {
         self.sync.is_some()
     }
 
+    /// This commit and `other` (of the same store): durable once both are, failed if
+    /// either may have been lost, or any commit between them (a request's writes are
+    /// acknowledged together).
+    pub fn and(self, other: Commit) -> Commit {
+        match (&self.sync, &other.sync) {
+            (None, _) => other,
+            (_, None) => self,
+            (Some(_), Some(_)) => Commit { lo: self.lo.min(other.lo), hi: self.hi.max(other.hi), sync: self.sync },
+        }
+    }
+
     /// Blocks until the commit is on stable storage (at once where the store's sync
     /// policy does not sync). Concurrent waiters share one sync: group commit.
     pub fn wait_durable(&self) -> Result<()> {
         match &self.sync {
-            Some(s) => s.wait_durable(self.seq),
+            Some(s) => s.wait_durable(self.lo, self.hi),
             None => Ok(()),
         }
     }
@@ -178,7 +196,7 @@ impl Commit {
     /// (see [`SyncWaiter::on_durable`]).
     pub fn on_durable(self, done: impl FnOnce(Result<()>) + Send + 'static) {
         match self.sync {
-            Some(s) => s.on_durable(self.seq, Box::new(done)),
+            Some(s) => s.on_durable(self.lo, self.hi, Box::new(done)),
             None => done(Ok(())),
         }
     }
@@ -192,10 +210,9 @@ pub trait KvStore: Send + Sync {
     fn begin(&self) -> Box<dyn Transaction + '_>;
     /// The engine's limits.
     fn limits(&self) -> EngineLimits;
-    /// A commit that is durable once everything committed so far is: lets a caller
-    /// that answers from an earlier write's result (an idempotent retry) wait for
-    /// that write's durability without knowing its commit.
-    fn barrier(&self) -> Commit;
+    /// Whether committing can wait on I/O: with a durable engine that syncs every
+    /// commit, applying a batch waits while a sync holds the engine's journal.
+    fn commit_blocks(&self) -> bool;
     /// The engine's internal counters (memory and disk use, queues), for diagnostics.
     fn stats(&self) -> Vec<(&'static str, u64)> {
         Vec::new()

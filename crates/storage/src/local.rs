@@ -164,12 +164,12 @@ impl<E: LocalEngine> Drop for LocalStore<E> {
 }
 
 impl<E: LocalEngine> SyncWaiter for Shared<E> {
-    fn wait_durable(&self, seq: u64) -> Result<()> {
-        self.sync.wait(seq, &|| self.engine.sync())
+    fn wait_durable(&self, lo: u64, hi: u64) -> Result<()> {
+        self.sync.wait(lo, hi, &|| self.engine.sync())
     }
 
-    fn on_durable(&self, seq: u64, done: Box<dyn FnOnce(Result<()>) + Send>) {
-        self.sync.on_durable(seq, done, &|| self.engine.sync())
+    fn on_durable(&self, lo: u64, hi: u64, done: crate::DurableCallback) {
+        self.sync.on_durable(lo, hi, done, &|| self.engine.sync())
     }
 }
 
@@ -199,11 +199,8 @@ impl<E: LocalEngine> KvStore for LocalStore<E> {
         self.shared.engine.limits()
     }
 
-    fn barrier(&self) -> Commit {
-        match self.shared.policy {
-            SyncPolicy::Always => Commit::pending(self.shared.committed.load(Ordering::Acquire), self.shared.clone()),
-            SyncPolicy::Never => Commit::durable(),
-        }
+    fn commit_blocks(&self) -> bool {
+        self.shared.policy == SyncPolicy::Always
     }
 
     fn stats(&self) -> Vec<(&'static str, u64)> {

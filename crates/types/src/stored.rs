@@ -36,7 +36,8 @@ fn number_size(b: &[u8]) -> Result<usize, CorruptItem> {
     Ok(crate::Number::parse(text).map_err(|_| CorruptItem("invalid number"))?.billed_size())
 }
 
-/// The billed size of a stored item, equal to `size::item_size(&decode_item(b)?)`.
+/// The billed size of a stored item, equal to `size::item_size(&decode_item(b)?)` for
+/// a valid record (string contents are not validated here, see [`value_size`]).
 pub fn item_size(b: &[u8]) -> Result<usize, CorruptItem> {
     let mut b = body(b)?;
     let size = map_size(&mut b, false)?;

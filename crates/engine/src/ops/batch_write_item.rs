@@ -122,7 +122,7 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Answer
     }
 
     let mut capacity: Vec<Value> = Vec::new();
-    let mut last_commit = None;
+    let mut commits: Option<stator_storage::Commit> = None;
     for t in &tables {
         let mut units = 0.0;
         let mut index_units: Vec<(String, f64)> = Vec::new();
@@ -150,8 +150,12 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Answer
                 })
             })?;
             let _ = &meta;
-            if commit.is_some() {
-                last_commit = commit;
+            if let Some(c) = commit {
+                // All of the request's commits: acknowledged only if none was lost.
+                commits = Some(match commits {
+                    Some(all) => stator_storage::Commit::and(all, c),
+                    None => c,
+                });
             }
             units += write_units(billed);
             for (name, u) in idx_units.index_units {
@@ -170,6 +174,5 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Answer
     if cap != ReturnCapacity::None {
         out.insert("ConsumedCapacity".into(), Value::Array(capacity));
     }
-    // Syncs are ordered: the last commit's durability covers the earlier ones.
-    Ok(Answer::new(Value::Object(out), last_commit))
+    Ok(Answer::new(Value::Object(out), commits))
 }

@@ -194,11 +194,11 @@ fn attempt(
             let mut reasons = Vec::with_capacity(actions.len());
             let mut failed = false;
             // Each table's live marker once: it joins the read set either way.
-            let mut live: Vec<u64> = Vec::with_capacity(actions.len());
+            let mut live: Vec<(u64, u64)> = Vec::with_capacity(actions.len());
             for ((a, meta), key) in actions.iter().zip(&metas).zip(&keys_out) {
-                if !live.contains(&meta.number) {
+                if !live.contains(&(meta.number, meta.schema_version)) {
                     item_write::ensure_live(txn, meta)?;
-                    live.push(meta.number);
+                    live.push((meta.number, meta.schema_version));
                 }
                 let old = item_write::load(txn, key)?;
                 let empty = Item::new();
