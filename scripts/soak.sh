@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Soak check: starts a release Stator (durable), runs a steady mixed workload from 16
-# clients for SECONDS (default 120), prints throughput and the server's RSS every 10 s,
-# and stops the server by its PID.
+# clients for SECONDS (default 120), prints every 10 s the throughput, the server's RSS
+# and its storage engine's memory counters, and stops the server by its PID.
 # Usage: scripts/soak.sh [SECONDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."

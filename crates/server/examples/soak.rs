@@ -1,6 +1,7 @@
 //! Soak check (reliability issue): a steady mixed workload — puts, gets, conditional
 //! updates, queries, deletes over a bounded keyspace of 10,000 items — from 16 clients
-//! for SECONDS (default 120), printing the server's RSS every 10 s and the throughput.
+//! for SECONDS (default 120), printing every 10 s the throughput, the server's RSS and
+//! its storage engine's memory counters (`GET /stator/stats`).
 //! A steady workload over a bounded keyspace must reach a plateau: the last samples
 //! should not keep growing.
 //!
