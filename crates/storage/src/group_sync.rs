@@ -57,9 +57,9 @@ impl State {
         }
     }
 
-    /// A covered waiter's answer.
-    fn outcome(&self, w: &Waiter) -> Result<()> {
-        if self.is_lost(w.lo, w.hi) {
+    /// The answer for commits `lo..=hi` once a sync covered them.
+    fn outcome(&self, lo: u64, hi: u64) -> Result<()> {
+        if self.is_lost(lo, hi) {
             Err(lost())
         } else {
             Ok(())
@@ -143,11 +143,7 @@ impl GroupSync {
         let r = match r {
             Ok(()) => {
                 st.synced = st.synced.max(target);
-                if st.is_lost(lo, hi) {
-                    Err(lost())
-                } else {
-                    Ok(())
-                }
+                st.outcome(lo, hi)
             }
             Err(e) => {
                 let committed = self.committed.load(Ordering::Acquire);
@@ -196,7 +192,7 @@ impl GroupSync {
                     st.waiters = rest;
                     done.into_iter()
                         .map(|w| {
-                            let r = st.outcome(&w);
+                            let r = st.outcome(w.lo, w.hi);
                             (w.done, r)
                         })
                         .collect()
