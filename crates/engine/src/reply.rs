@@ -88,15 +88,8 @@ impl Answer {
 
     /// Blocks until the write is durable, then gives the reply.
     pub fn wait(self) -> Result<Reply, DynamoError> {
-        if let Some(c) = &self.pending {
-            if let Err(e) = c.wait_durable() {
-                if let Some(f) = self.on_failure {
-                    f();
-                }
-                return Err(crate::internal(e));
-            }
-        }
-        Ok(self.reply)
+        let durable = self.pending.as_ref().map_or(Ok(()), Commit::wait_durable);
+        settle(self.reply, self.on_failure, durable)
     }
 
     /// Calls `done` with the reply once the write is durable (with
@@ -106,14 +99,25 @@ impl Answer {
         let Answer { reply, pending, on_failure } = self;
         match pending {
             None => done(Ok(reply)),
-            Some(c) => c.on_durable(move |r| {
-                if r.is_err() {
-                    if let Some(f) = on_failure {
-                        f();
-                    }
-                }
-                done(r.map(|()| reply).map_err(crate::internal))
-            }),
+            Some(c) => c.on_durable(move |r| done(settle(reply, on_failure, r))),
+        }
+    }
+}
+
+/// The reply once the commit's durability is known; a failure runs the failure hook
+/// and answers InternalServerError.
+fn settle(
+    reply: Reply,
+    on_failure: Option<Box<dyn FnOnce() + Send>>,
+    durable: stator_storage::Result<()>,
+) -> Result<Reply, DynamoError> {
+    match durable {
+        Ok(()) => Ok(reply),
+        Err(e) => {
+            if let Some(f) = on_failure {
+                f();
+            }
+            Err(crate::internal(e))
         }
     }
 }
