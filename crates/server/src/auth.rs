@@ -3,18 +3,19 @@
 
 use stator_protocol::DynamoError;
 
-/// The parts of a SigV4 credential scope: access key and region.
+/// The parts of a SigV4 credential scope: access key and region (borrowed from the
+/// header: nothing is allocated per request).
 #[derive(Debug, PartialEq, Eq)]
-pub struct Scope {
+pub struct Scope<'a> {
     /// The access key id.
-    pub access_key: String,
+    pub access_key: &'a str,
     /// The region.
-    pub region: String,
+    pub region: &'a str,
 }
 
 /// Reads the `Authorization` header.
 /// `AWS4-HMAC-SHA256 Credential=AKID/20240101/us-east-1/dynamodb/aws4_request, SignedHeaders=..., Signature=...`
-pub fn scope(header: Option<&str>) -> Result<Scope, DynamoError> {
+pub fn scope(header: Option<&str>) -> Result<Scope<'_>, DynamoError> {
     let Some(h) = header else {
         return Err(DynamoError::MissingAuthenticationToken("Request is missing Authentication Token".into()));
     };
@@ -34,14 +35,16 @@ pub fn scope(header: Option<&str>) -> Result<Scope, DynamoError> {
             "Authorization header requires 'Credential' parameter. Authorization={h}"
         )));
     };
-    let parts: Vec<&str> = credential.split('/').collect();
-    match parts.as_slice() {
-        [key, _date, region, _service, "aws4_request"] if !key.is_empty() && !region.is_empty() => {
-            Ok(Scope { access_key: key.to_string(), region: region.to_string() })
-        }
-        _ => Err(DynamoError::IncompleteSignature(format!(
+    // Exactly five parts: key/date/region/service/aws4_request.
+    let mut parts = credential.split('/');
+    let mut next = || parts.next().unwrap_or_default();
+    let (key, _date, region, _service, terminator) = (next(), next(), next(), next(), next());
+    if terminator == "aws4_request" && parts.next().is_none() && !key.is_empty() && !region.is_empty() {
+        Ok(Scope { access_key: key, region })
+    } else {
+        Err(DynamoError::IncompleteSignature(format!(
             "Credential should be scoped to a valid region. Authorization={h}"
-        ))),
+        )))
     }
 }
 
@@ -52,12 +55,21 @@ mod tests {
     #[test]
     fn reads_the_region() {
         let h = "AWS4-HMAC-SHA256 Credential=AKID/20240101/eu-west-1/dynamodb/aws4_request, SignedHeaders=host, Signature=abc";
-        assert_eq!(scope(Some(h)).unwrap(), Scope { access_key: "AKID".into(), region: "eu-west-1".into() });
+        assert_eq!(scope(Some(h)).unwrap(), Scope { access_key: "AKID", region: "eu-west-1" });
         assert!(matches!(scope(None), Err(DynamoError::MissingAuthenticationToken(_))));
         assert!(matches!(scope(Some("Basic x")), Err(DynamoError::IncompleteSignature(_))));
         assert!(matches!(
             scope(Some("AWS4-HMAC-SHA256 Credential=AKID/2024, Signature=x")),
             Err(DynamoError::IncompleteSignature(_))
         ));
+        for bad in [
+            "AKID/20240101/eu-west-1/dynamodb/aws4_request/extra",
+            "/20240101/eu-west-1/dynamodb/aws4_request",
+            "AKID/20240101//dynamodb/aws4_request",
+            "AKID/20240101/eu-west-1/dynamodb/aws5_request",
+        ] {
+            let h = format!("AWS4-HMAC-SHA256 Credential={bad}, SignedHeaders=host, Signature=abc");
+            assert!(matches!(scope(Some(&h)), Err(DynamoError::IncompleteSignature(_))), "{bad}");
+        }
     }
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
-use hyper::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE};
+use hyper::header::{HeaderName, HeaderValue, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HOST};
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
@@ -19,6 +19,11 @@ use crate::auth;
 
 /// Largest request body accepted (DynamoDB's request limit is 16 MB).
 pub const MAX_BODY: usize = 16 * 1024 * 1024;
+
+/// Header names, parsed once (a name given as a string is parsed on every use).
+const X_AMZ_TARGET: HeaderName = HeaderName::from_static("x-amz-target");
+const X_AMZN_REQUESTID: HeaderName = HeaderName::from_static("x-amzn-requestid");
+const X_AMZ_CRC32: HeaderName = HeaderName::from_static("x-amz-crc32");
 
 /// Longest wait for a request body once its headers arrived.
 const BODY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -155,7 +160,7 @@ async fn shutdown_signal() {
 
 /// A request id shaped like DynamoDB's (52 upper-case alphanumerics): a per-process
 /// random prefix and a counter, so that no request pays for a random-number syscall.
-fn request_id() -> String {
+fn request_id() -> HeaderValue {
     use std::sync::atomic::{AtomicU64, Ordering};
     use std::sync::OnceLock;
     static PREFIX: OnceLock<String> = OnceLock::new();
@@ -168,10 +173,12 @@ fn request_id() -> String {
         *slot = if d < 10 { b'0' + d } else { b'A' + d - 10 };
         n /= 36;
     }
-    let mut id = String::with_capacity(52);
-    id.push_str(prefix);
-    id.push_str(std::str::from_utf8(&tail).unwrap_or("00000000000000000000"));
-    id
+    let mut id = [b'0'; 52];
+    id[..32].copy_from_slice(&prefix.as_bytes()[..32]);
+    id[32..].copy_from_slice(&tail);
+    // Upper-case hex and base-36 digits: always a valid header value.
+    HeaderValue::from_bytes(&id)
+        .unwrap_or(HeaderValue::from_static("0000000000000000000000000000000000000000000000000000"))
 }
 
 fn respond(status: u16, body: Vec<u8>, content_type: &'static str) -> Response<Full<Bytes>> {
@@ -180,12 +187,8 @@ fn respond(status: u16, body: Vec<u8>, content_type: &'static str) -> Response<F
     *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let h = resp.headers_mut();
     h.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
-    if let Ok(v) = HeaderValue::from_str(&request_id()) {
-        h.insert("x-amzn-requestid", v);
-    }
-    if let Ok(v) = HeaderValue::from_str(&crc.to_string()) {
-        h.insert("x-amz-crc32", v);
-    }
+    h.insert(X_AMZN_REQUESTID, request_id());
+    h.insert(X_AMZ_CRC32, HeaderValue::from(crc));
     resp
 }
 
@@ -222,9 +225,10 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Full<By
     if declared.is_some_and(|n| n > MAX_BODY) {
         return error_response(&too_large(), json_type);
     }
-    let scope = auth::scope(req.headers().get("authorization").and_then(|v| v.to_str().ok()));
-    let target = req.headers().get("x-amz-target").and_then(|v| v.to_str().ok()).map(str::to_string);
-    let host = req.headers().get("host").and_then(|v| v.to_str().ok()).unwrap_or("localhost").to_string();
+    let headers = req.headers();
+    let region = auth::scope(headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok())).map(|s| s.region.to_string());
+    let op = headers.get(X_AMZ_TARGET).and_then(|v| v.to_str().ok()).and_then(Operation::from_target);
+    let host = headers.get(HOST).and_then(|v| v.to_str().ok()).unwrap_or("localhost").to_string();
     // A body that stops arriving must not hold its in-flight slot forever.
     let body = tokio::time::timeout(BODY_TIMEOUT, Limited::new(req.into_body(), MAX_BODY).collect()).await;
     let Ok(body) = body else {
@@ -239,14 +243,14 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Full<By
             return error_response(&DynamoError::Serialization("Could not read the request body".into()), json_type)
         }
     };
-    let scope = match scope {
-        Ok(s) => s,
+    let region = match region {
+        Ok(r) => r,
         Err(e) => return error_response(&e, json_type),
     };
-    let Some(op) = target.as_deref().and_then(Operation::from_target) else {
+    let Some(op) = op else {
         return error_response(&DynamoError::UnknownOperation, json_type);
     };
-    let ctx = RequestContext { account: shared.account.clone(), region: scope.region, endpoint: host };
+    let ctx = RequestContext { account: shared.account.clone(), region, endpoint: host };
     let engine = shared.engine.clone();
     let run = move || {
         let parsed = Obj::parse_body(&body)?;

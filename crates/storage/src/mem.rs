@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use std::ops::Bound;
 use std::sync::Arc;
 
+use bytes::Bytes;
 use imbl::OrdMap;
 use parking_lot::RwLock;
 
@@ -20,14 +21,15 @@ use crate::{Direction, EngineLimits, KeyRange, ReadView, Result, ScanIter};
 
 /// Keys and values are reference-counted so that the path copies a write makes under
 /// a live snapshot clone pointers, not bytes, and so that the map and the hash index
-/// share one copy of each.
-type Map = OrdMap<Arc<[u8]>, Arc<[u8]>>;
+/// share one copy of each. A value keeps the buffer the writer encoded it into (no copy
+/// of a ~1 KB item into a new allocation under the write lock).
+type Map = OrdMap<Arc<[u8]>, Bytes>;
 
 /// The engine's state: both structures always hold the same entries.
 #[derive(Default)]
 struct State {
     map: Map,
-    index: HashMap<Arc<[u8]>, Arc<[u8]>>,
+    index: HashMap<Arc<[u8]>, Bytes>,
     /// Incremented by every applied batch.
     version: u64,
 }
@@ -106,8 +108,10 @@ impl LocalEngine for MemEngine {
         state.version += 1;
         for (k, v) in batch {
             match v {
-                Some(v) => {
-                    let (k, v): (Arc<[u8]>, Arc<[u8]>) = (Arc::from(k), Arc::from(v));
+                Some(mut v) => {
+                    // Spare capacity would be kept for the value's lifetime.
+                    v.shrink_to_fit();
+                    let (k, v): (Arc<[u8]>, Bytes) = (Arc::from(k), Bytes::from(v));
                     state.map.insert(k.clone(), v.clone());
                     state.index.insert(k, v);
                 }
