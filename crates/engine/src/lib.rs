@@ -243,6 +243,17 @@ impl Engine {
         v.map(Answer::from)
     }
 
+    /// PutItem whose item was parsed from the body already
+    /// ([`stator_protocol::Obj::parse_body_with_item`]); `body` holds the rest.
+    pub fn answer_put_item(
+        &self,
+        ctx: &RequestContext,
+        body: &Map<String, Value>,
+        item: stator_types::Item,
+    ) -> Result<Answer, DynamoError> {
+        ops::put_item::execute_parsed(self, ctx, stator_protocol::Obj(body), Some(item))
+    }
+
     /// Whether an operation may block its thread on I/O: a catalog change (which waits
     /// for its sync and may wait for other writers), or a PartiQL statement (which may
     /// scan a whole table). Everything else is CPU work on in-memory structures or the

@@ -43,6 +43,18 @@ impl<'a> Obj<'a> {
         }
     }
 
+    /// Parses a request body whose `member` is an item, converting that item straight
+    /// from the JSON text ([`stator_types::item_seed`]); the body's map holds an empty
+    /// object in the member's place. `None` when the body or the item is anything but
+    /// regular (including a repeated `member`): the caller then uses
+    /// [`Obj::parse_body`], whose path reports DynamoDB's errors.
+    pub fn parse_body_with_item(body: &[u8], member: &str) -> Option<(Map<String, Value>, Item)> {
+        let mut de = serde_json::Deserializer::from_slice(body);
+        let parsed = serde::Deserializer::deserialize_map(&mut de, BodyVisitor { member }).ok()?;
+        de.end().ok()?;
+        Some(parsed)
+    }
+
     /// A member, treating JSON null as absent.
     pub fn get(&self, key: &str) -> Option<&'a Value> {
         self.0.get(key).filter(|v| !v.is_null())
@@ -268,10 +280,66 @@ impl Constraints {
     }
 }
 
+/// The top-level object of a body whose `member` is parsed as an item.
+struct BodyVisitor<'m> {
+    member: &'m str,
+}
+
+impl<'de> serde::de::Visitor<'de> for BodyVisitor<'_> {
+    type Value = (Map<String, Value>, Item);
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a request object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
+        let mut map = Map::new();
+        let mut item = None;
+        while let Some(key) = m.next_key::<String>()? {
+            if key == self.member {
+                if item.is_some() {
+                    return Err(serde::de::Error::custom("repeated item member"));
+                }
+                item = Some(m.next_value_seed(stator_types::item_seed::ItemSeed)?);
+                map.insert(key, Value::Object(Map::new()));
+            } else {
+                let v = m.next_value::<Value>()?;
+                map.insert(key, v);
+            }
+        }
+        let item = item.ok_or_else(|| serde::de::Error::custom("no item member"))?;
+        Ok((map, item))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_body_with_a_regular_item_is_parsed_around_it() {
+        let body = br#"{"TableName":"t","Item":{"pk":{"S":"a"},"n":{"N":"1.50"}},"ReturnValues":"ALL_OLD"} "#;
+        let (rest, item) = Obj::parse_body_with_item(body, "Item").unwrap();
+        let full = Obj::parse_body(body).unwrap();
+        assert_eq!(Obj(&full).item("Item").unwrap(), Some(item));
+        assert_eq!(rest.get("Item"), Some(&json!({})));
+        assert_eq!(rest.get("TableName"), full.get("TableName"));
+        assert_eq!(rest.get("ReturnValues"), full.get("ReturnValues"));
+        assert_eq!(rest.len(), full.len());
+        // Anything irregular is left to parse_body.
+        for body in [
+            &br#"{"TableName":"t"}"#[..],
+            br#"{"Item":{"a":{"S":"x"}},"Item":{"a":{"S":"y"}}}"#,
+            br#"{"Item":{"a":{"S":"x"}}} x"#,
+            br#"{"Item":null}"#,
+            br#"{"Item":{"a":{"SS":["x"]}}}"#,
+            br#"[]"#,
+            b"",
+        ] {
+            assert!(Obj::parse_body_with_item(body, "Item").is_none(), "{}", String::from_utf8_lossy(body));
+        }
+    }
 
     #[test]
     fn wrong_json_types_are_serialization_errors() {

@@ -253,6 +253,12 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Full<By
     let ctx = RequestContext { account: shared.account.clone(), region, endpoint: host };
     let engine = shared.engine.clone();
     let run = move || {
+        // PutItem's item is read straight from the text when it is regular.
+        if op == Operation::PutItem {
+            if let Some((rest, item)) = Obj::parse_body_with_item(&body, "Item") {
+                return engine.answer_put_item(&ctx, &rest, item);
+            }
+        }
         let parsed = Obj::parse_body(&body)?;
         engine.answer(&ctx, op, &parsed)
     };

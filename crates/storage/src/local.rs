@@ -281,9 +281,13 @@ impl<E: LocalEngine> Transaction for LocalTxn<E> {
             if start < st.horizon {
                 return Err(StorageError::Conflict);
             }
-            for k in touched {
-                if st.last_write.get(k).is_some_and(|&s| s > start) {
-                    return Err(StorageError::Conflict);
+            // With no commit since this transaction began, nothing it touched can
+            // have changed: the lookups are skipped (the common case of a lone writer).
+            if st.seq > start {
+                for k in touched {
+                    if st.last_write.get(k).is_some_and(|&s| s > start) {
+                        return Err(StorageError::Conflict);
+                    }
                 }
             }
             let mut batch: Vec<(Vec<u8>, Option<Vec<u8>>)> = Vec::with_capacity(writes.len() + counters.len());

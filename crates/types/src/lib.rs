@@ -4,6 +4,7 @@
 
 #![warn(missing_docs)]
 
+pub mod item_seed;
 pub mod itemcodec;
 pub mod json_write;
 pub mod keycodec;

@@ -2,15 +2,29 @@
 
 use stator_protocol::{Constraints, DynamoError, Obj};
 use stator_types::size::{item_size, MAX_ITEM_SIZE};
+use stator_types::Item;
 
 use super::item_write::{self, ReturnValues};
 use crate::{keys, Answer, Engine, Outcome, RequestContext};
 
 pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Answer, DynamoError> {
+    execute_parsed(engine, ctx, req, None)
+}
+
+/// PutItem with the item given already parsed (then `req` holds a placeholder for it).
+pub fn execute_parsed(
+    engine: &Engine,
+    ctx: &RequestContext,
+    req: Obj,
+    parsed: Option<Item>,
+) -> Result<Answer, DynamoError> {
     let mut c = Constraints::new();
     let common = item_write::read_common(req, "Item", "item", &mut c)?;
     c.finish()?;
-    let item = req.item("Item")?.unwrap_or_default();
+    let item = match parsed {
+        Some(item) => item,
+        None => req.item("Item")?.unwrap_or_default(),
+    };
     item_write::only_all_old(common.return_values)?;
     let cond = item_write::condition_only(req, &common)?;
     let table = common.table.clone().ok_or_else(|| DynamoError::Internal("required member checked above".into()))?;
