@@ -20,6 +20,7 @@ use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode, Readable};
 use parking_lot::{Mutex, RwLock};
 
 use crate::local::{LocalEngine, Write};
+use crate::Bytes;
 use crate::{Direction, EngineLimits, KeyRange, ReadView, Result, ScanIter, StorageError};
 
 /// Free space the recovery thread wants to see before it reopens the database.
@@ -217,7 +218,7 @@ impl ReadView for FjallSnapshot {
             return Box::new(std::iter::once(Err(unavailable())));
         };
         let iter = snap.range(&open.ks, (range.start, range.end));
-        let map = |g: fjall::Guard| g.into_inner().map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(err);
+        let map = |g: fjall::Guard| g.into_inner().map(|(k, v)| (k.to_vec(), Bytes::from(v.to_vec()))).map_err(err);
         match dir {
             Direction::Forward => Box::new(iter.map(map)),
             Direction::Reverse => Box::new(iter.rev().map(map)),

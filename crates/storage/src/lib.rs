@@ -17,8 +17,11 @@ pub mod mem;
 
 use std::ops::Bound;
 
-/// A key-value pair read from the store.
-pub type Kv = (Vec<u8>, Vec<u8>);
+/// A key-value pair read from the store. The value is shared bytes: an engine that
+/// keeps values reference-counted hands them out without copying.
+pub type Kv = (Vec<u8>, Bytes);
+
+pub use bytes::Bytes;
 
 /// The iterator a range scan returns.
 pub type ScanIter<'a> = Box<dyn Iterator<Item = Result<Kv, StorageError>> + Send + 'a>;
@@ -95,6 +98,11 @@ pub struct EngineLimits {
 pub trait ReadView: Send {
     /// The value of one key.
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>>;
+    /// The value of one key as shared bytes (without a copy where the engine keeps
+    /// values reference-counted).
+    fn get_shared(&self, key: &[u8]) -> Result<Option<Bytes>> {
+        Ok(self.get(key)?.map(Bytes::from))
+    }
     /// The pairs in `range`, in `dir` order.
     fn scan(&self, range: KeyRange, dir: Direction) -> ScanIter<'_>;
 }

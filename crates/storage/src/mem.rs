@@ -57,13 +57,17 @@ pub struct MemSnapshot {
 
 impl ReadView for MemSnapshot {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        Ok(self.get_shared(key)?.map(|v| v.to_vec()))
+    }
+
+    fn get_shared(&self, key: &[u8]) -> Result<Option<Bytes>> {
         {
             let live = self.live.read();
             if live.version == self.version {
-                return Ok(live.index.get(key).map(|v| v.to_vec()));
+                return Ok(live.index.get(key).cloned());
             }
         }
-        Ok(self.map.get(key).map(|v| v.to_vec()))
+        Ok(self.map.get(key).cloned())
     }
 
     fn scan(&self, range: KeyRange, dir: Direction) -> ScanIter<'_> {
@@ -74,7 +78,7 @@ impl ReadView for MemSnapshot {
             }
         }
         let owned: (Bound<&[u8]>, Bound<&[u8]>) = bounds;
-        let iter = self.map.range::<_, [u8]>(owned).map(|(k, v)| Ok((k.to_vec(), v.to_vec())));
+        let iter = self.map.range::<_, [u8]>(owned).map(|(k, v)| Ok((k.to_vec(), v.clone())));
         match dir {
             Direction::Forward => Box::new(iter),
             Direction::Reverse => Box::new(iter.rev()),
@@ -191,6 +195,7 @@ mod tests {
                 for (snap, state) in &taken {
                     for k in 0u8..16 {
                         prop_assert_eq!(snap.get(&[k]).unwrap(), state.get(&k).map(|v| vec![*v]));
+                        prop_assert_eq!(snap.get_shared(&[k]).unwrap().map(|b| b.to_vec()), state.get(&k).map(|v| vec![*v]));
                     }
                 }
                 for k in 0u8..16 {

@@ -138,7 +138,7 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
                 left.push(item_to_json(key_item));
                 continue;
             }
-            let item = match snap.get(storage_key).map_err(crate::internal)? {
+            let item = match snap.get_shared(storage_key).map_err(crate::internal)? {
                 Some(b) => Some(decode_item(&b).map_err(crate::internal)?),
                 None => None,
             };

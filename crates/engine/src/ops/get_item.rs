@@ -50,7 +50,7 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Reply,
     let table = table.ok_or_else(|| DynamoError::Internal("required member checked above".into()))?;
     let meta = engine.table(ctx, &table)?;
     let key = keys::key_of_key(&meta, &key_item)?;
-    let stored = engine.store().snapshot().get(&key).map_err(crate::internal)?;
+    let stored = engine.store().snapshot().get_shared(&key).map_err(crate::internal)?;
     let size = match &stored {
         Some(b) => stator_types::stored::item_size(b).map_err(crate::internal)?,
         None => 0,

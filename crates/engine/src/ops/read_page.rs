@@ -309,7 +309,7 @@ pub struct PageSpec<'a> {
 /// An item of a page: as stored (returned whole, written to JSON without decoding),
 /// or built (projected).
 pub enum PageItem {
-    Stored(Vec<u8>),
+    Stored(stator_storage::Bytes),
     Built(Item),
 }
 
@@ -366,7 +366,7 @@ pub fn read_page(snap: &dyn ReadView, spec: PageSpec) -> Result<Page, DynamoErro
             // DynamoDB bills the table read of a non-projected fetch on top.
             let entry = decode_item(&v).map_err(crate::internal)?;
             let key = keys::key_of_key(spec.meta, &keys::key_attributes(spec.meta, &entry))?;
-            if let Some(b) = snap.get(&key).map_err(crate::internal)? {
+            if let Some(b) = snap.get_shared(&key).map_err(crate::internal)? {
                 page.bytes_read += stored::item_size(&b).map_err(crate::internal)?;
                 v = b;
             }

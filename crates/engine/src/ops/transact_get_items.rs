@@ -80,7 +80,7 @@ pub(crate) fn run_gets(
     let mut responses = Vec::with_capacity(gets.len());
     let mut per_table: Vec<(Arc<TableMeta>, f64)> = Vec::new();
     for ((_, _, projection), (meta, key)) in gets.iter().zip(&resolved) {
-        let item = match snap.get(key).map_err(crate::internal)? {
+        let item = match snap.get_shared(key).map_err(crate::internal)? {
             Some(b) => Some(decode_item(&b).map_err(crate::internal)?),
             None => None,
         };
