@@ -63,19 +63,23 @@ pub enum SyncPolicy {
     Never,
 }
 
-/// How many written keys the conflict tracker remembers before it forgets the oldest.
-/// A transaction that began before the forgotten horizon conflicts conservatively.
+/// How many written keys the conflict tracker's history holds before it forgets the
+/// oldest commits. A transaction that began before the forgotten horizon conflicts
+/// conservatively (and is retried).
 const TRACKED_KEYS: usize = 1 << 16;
 
-/// How many commits the tracker's history keeps. Bounding the keys alone is not
-/// enough: a workload that rewrites a small set of keys never exceeds TRACKED_KEYS
-/// distinct keys, and its history would grow without end.
-const TRACKED_COMMITS: usize = 1 << 16;
+/// How many commits the history keeps (a transaction overtaken by more commits than
+/// this conflicts). Validation reads only the commits made since the transaction
+/// began, so the history is a queue, not an index.
+const TRACKED_COMMITS: usize = 1 << 14;
 
 struct CommitState {
     seq: u64,
-    last_write: HashMap<Vec<u8>, u64>,
-    history: VecDeque<(u64, Vec<Vec<u8>>)>,
+    /// The keys each recent commit wrote, oldest first: entry `i` is commit
+    /// `horizon + 1 + i` (sequence numbers have no gaps).
+    history: VecDeque<Vec<Vec<u8>>>,
+    /// How many keys `history` holds.
+    history_keys: usize,
     /// Commits at or below this sequence number are no longer tracked.
     horizon: u64,
     /// The current value of counters commits have updated, so that the next commit adds
@@ -116,8 +120,8 @@ impl<E: LocalEngine> LocalStore<E> {
             engine,
             commit: Mutex::new(CommitState {
                 seq: 0,
-                last_write: HashMap::new(),
                 history: VecDeque::new(),
+                history_keys: 0,
                 horizon: 0,
                 counters: HashMap::new(),
                 counters_generation: 0,
@@ -207,7 +211,7 @@ impl<E: LocalEngine> KvStore for LocalStore<E> {
         let mut out = self.shared.engine.stats();
         let st = self.shared.commit.lock();
         out.push(("commits", st.seq));
-        out.push(("conflict_tracker_keys", st.last_write.len() as u64));
+        out.push(("conflict_tracker_keys", st.history_keys as u64));
         out.push(("conflict_tracker_commits", st.history.len() as u64));
         drop(st);
         out.push(("synced_commit", self.shared.sync.synced()));
@@ -277,17 +281,15 @@ impl<E: LocalEngine> Transaction for LocalTxn<E> {
         let seq = {
             let mut st = shared.commit.lock();
             let reads = reads.into_inner();
-            let touched = reads.iter().chain(writes.keys());
             if start < st.horizon {
                 return Err(StorageError::Conflict);
             }
-            // With no commit since this transaction began, nothing it touched can
-            // have changed: the lookups are skipped (the common case of a lone writer).
-            if st.seq > start {
-                for k in touched {
-                    if st.last_write.get(k).is_some_and(|&s| s > start) {
-                        return Err(StorageError::Conflict);
-                    }
+            // The commits since this transaction began are the history's last
+            // `seq - start` entries; none (a lone writer) is the common case.
+            let since = (st.seq - start) as usize;
+            for keys in st.history.iter().rev().take(since) {
+                if keys.iter().any(|k| reads.contains(k) || writes.contains_key(k)) {
+                    return Err(StorageError::Conflict);
                 }
             }
             let mut batch: Vec<(Vec<u8>, Option<Vec<u8>>)> = Vec::with_capacity(writes.len() + counters.len());
@@ -322,24 +324,22 @@ impl<E: LocalEngine> Transaction for LocalTxn<E> {
             shared.engine.apply(batch, shared.policy == SyncPolicy::Never, generation)?;
             st.seq += 1;
             let seq = st.seq;
-            for k in &written {
-                st.counters.remove(k);
-                st.last_write.insert(k.clone(), seq);
+            if !st.counters.is_empty() {
+                for k in &written {
+                    st.counters.remove(k);
+                }
             }
             if st.counters.len() + counted.len() > CACHED_COUNTERS {
                 st.counters.clear();
             }
             // Counter values win over plain writes of the same key: the batch applies them last.
             st.counters.extend(counted);
-            st.history.push_back((seq, written));
-            while st.last_write.len() > TRACKED_KEYS || st.history.len() > TRACKED_COMMITS {
-                let Some((old, keys)) = st.history.pop_front() else { break };
-                for k in keys {
-                    if st.last_write.get(&k) == Some(&old) {
-                        st.last_write.remove(&k);
-                    }
-                }
-                st.horizon = old;
+            st.history_keys += written.len();
+            st.history.push_back(written);
+            while st.history_keys > TRACKED_KEYS || st.history.len() > TRACKED_COMMITS {
+                let Some(keys) = st.history.pop_front() else { break };
+                st.history_keys -= keys.len();
+                st.horizon += 1;
             }
             shared.committed.store(seq, Ordering::Release);
             seq
@@ -367,7 +367,40 @@ mod tests {
         }
         let st = store.shared.commit.lock();
         assert!(st.history.len() <= TRACKED_COMMITS, "history of {} commits", st.history.len());
-        assert!(st.last_write.len() <= 7);
+        assert_eq!(st.history_keys, st.history.len());
+        assert_eq!(st.horizon + st.history.len() as u64, st.seq);
+    }
+
+    #[test]
+    fn validation_sees_every_commit_since_the_transaction_began_and_only_those() {
+        let store = LocalStore::new(MemEngine::new(), SyncPolicy::Never);
+        let write = |k: &[u8]| {
+            let mut t = store.begin();
+            t.put(k.to_vec(), vec![1]);
+            t.commit().unwrap();
+        };
+        write(b"r");
+        // Read "r", write "w"; others then commit unrelated keys, then "r".
+        let mut t = store.begin();
+        t.get(b"r").unwrap();
+        t.put(b"w".to_vec(), vec![2]);
+        write(b"a");
+        write(b"b");
+        write(b"r");
+        write(b"c");
+        assert!(matches!(t.commit(), Err(StorageError::Conflict)));
+        // Unrelated commits only (and one before it began on the same key): no conflict.
+        let mut t = store.begin();
+        t.get(b"r").unwrap();
+        t.put(b"w".to_vec(), vec![3]);
+        write(b"a");
+        write(b"b");
+        t.commit().unwrap();
+        // A blind write conflicts with a concurrent write of the same key.
+        let mut t = store.begin();
+        t.put(b"a".to_vec(), vec![4]);
+        write(b"a");
+        assert!(matches!(t.commit(), Err(StorageError::Conflict)));
     }
 
     fn counter(store: &dyn KvStore, key: &[u8]) -> i64 {

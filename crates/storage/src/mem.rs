@@ -19,17 +19,82 @@ use parking_lot::RwLock;
 use crate::local::{LocalEngine, Write};
 use crate::{Direction, EngineLimits, KeyRange, ReadView, Result, ScanIter};
 
-/// Keys and values are reference-counted so that the path copies a write makes under
-/// a live snapshot clone pointers, not bytes, and so that the map and the hash index
-/// share one copy of each. A value keeps the buffer the writer encoded it into (no copy
+/// Values are reference-counted so that the path copies a write makes under a live
+/// snapshot clone pointers, not bytes, and so that the map and the hash index share
+/// one copy of each. A value keeps the buffer the writer encoded it into (no copy
 /// of a ~1 KB item into a new allocation under the write lock).
-type Map = OrdMap<Arc<[u8]>, Bytes>;
+type Map = OrdMap<Key, Bytes>;
+
+/// A stored key. Keys are compared on every step of a B-tree search; held inline (as
+/// most are: a table's keys differ within their first 17 bytes, and most are shorter
+/// than [`INLINE`]) a comparison reads the node itself instead of following a pointer
+/// to a separate allocation.
+#[derive(Clone)]
+enum Key {
+    Inline { len: u8, bytes: [u8; INLINE] },
+    Heap(Arc<[u8]>),
+}
+
+/// Longest key held inline.
+const INLINE: usize = 38;
+
+impl Key {
+    fn new(k: &[u8]) -> Key {
+        if k.len() <= INLINE {
+            let mut bytes = [0u8; INLINE];
+            bytes[..k.len()].copy_from_slice(k);
+            Key::Inline { len: k.len() as u8, bytes }
+        } else {
+            Key::Heap(Arc::from(k))
+        }
+    }
+
+    fn as_slice(&self) -> &[u8] {
+        match self {
+            Key::Inline { len, bytes } => &bytes[..usize::from(*len)],
+            Key::Heap(b) => b,
+        }
+    }
+}
+
+// Equality, order and hash are the byte string's, as `Borrow<[u8]>` requires.
+impl std::borrow::Borrow<[u8]> for Key {
+    fn borrow(&self) -> &[u8] {
+        self.as_slice()
+    }
+}
+
+impl PartialEq for Key {
+    fn eq(&self, other: &Key) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+impl Eq for Key {}
+
+impl PartialOrd for Key {
+    fn partial_cmp(&self, other: &Key) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Key {
+    fn cmp(&self, other: &Key) -> std::cmp::Ordering {
+        self.as_slice().cmp(other.as_slice())
+    }
+}
+
+impl std::hash::Hash for Key {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_slice().hash(state)
+    }
+}
 
 /// The engine's state: both structures always hold the same entries.
 #[derive(Default)]
 struct State {
     map: Map,
-    index: HashMap<Arc<[u8]>, Bytes>,
+    index: HashMap<Key, Bytes>,
     /// Incremented by every applied batch.
     version: u64,
 }
@@ -78,7 +143,7 @@ impl ReadView for MemSnapshot {
             }
         }
         let owned: (Bound<&[u8]>, Bound<&[u8]>) = bounds;
-        let iter = self.map.range::<_, [u8]>(owned).map(|(k, v)| Ok((k.to_vec(), v.clone())));
+        let iter = self.map.range::<_, [u8]>(owned).map(|(k, v)| Ok((k.as_slice().to_vec(), v.clone())));
         match dir {
             Direction::Forward => Box::new(iter),
             Direction::Reverse => Box::new(iter.rev()),
@@ -115,7 +180,7 @@ impl LocalEngine for MemEngine {
                 Some(mut v) => {
                     // Spare capacity would be kept for the value's lifetime.
                     v.shrink_to_fit();
-                    let (k, v): (Arc<[u8]>, Bytes) = (Arc::from(k), Bytes::from(v));
+                    let (k, v) = (Key::new(&k), Bytes::from(v));
                     state.map.insert(k.clone(), v.clone());
                     state.index.insert(k, v);
                 }
@@ -175,6 +240,30 @@ mod tests {
     }
 
     proptest! {
+        /// Keys on both sides of the inline limit order, scan and read as byte strings.
+        #[test]
+        fn keys_of_any_length_keep_byte_order(
+            entries in proptest::collection::btree_map(proptest::collection::vec(prop_oneof![Just(0u8), Just(1u8), Just(255u8), any::<u8>()], 0..64), any::<u8>(), 0..40),
+            lo in proptest::collection::vec(any::<u8>(), 0..50),
+        ) {
+            let e = MemEngine::new();
+            e.apply(entries.iter().map(|(k, v)| (k.clone(), Some(vec![*v]))).collect(), false, 0).unwrap();
+            let snap = e.snapshot();
+            let all: Vec<(Vec<u8>, Vec<u8>)> = snap.scan(KeyRange { start: Bound::Unbounded, end: Bound::Unbounded }, Direction::Forward)
+                .map(|kv| kv.map(|(k, v)| (k, v.to_vec()))).collect::<Result<_>>().unwrap();
+            let model: Vec<(Vec<u8>, Vec<u8>)> = entries.iter().map(|(k, v)| (k.clone(), vec![*v])).collect();
+            prop_assert_eq!(&all, &model);
+            let from: Vec<Vec<u8>> = snap.scan(KeyRange { start: Bound::Included(lo.clone()), end: Bound::Unbounded }, Direction::Reverse)
+                .map(|kv| kv.map(|(k, _)| k)).collect::<Result<_>>().unwrap();
+            let want: Vec<Vec<u8>> = entries.range(lo.clone()..).rev().map(|(k, _)| k.clone()).collect();
+            prop_assert_eq!(from, want);
+            for (k, v) in &entries {
+                prop_assert_eq!(snap.get(k).unwrap(), Some(vec![*v]));
+                prop_assert_eq!(e.get_latest(k).unwrap(), Some(vec![*v]));
+            }
+            prop_assert_eq!(snap.get(&lo).unwrap(), entries.get(&lo).map(|v| vec![*v]));
+        }
+
         /// Every snapshot, read through the hash index (nothing applied since) or the
         /// map (batches applied since), answers with the state it was taken at.
         #[test]
