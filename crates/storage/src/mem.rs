@@ -5,8 +5,8 @@
 //! A point read through a snapshot uses the hash index whenever nothing has been
 //! applied since the snapshot was taken (then the latest state *is* the snapshot's);
 //! otherwise it searches the snapshot's map. The hash index costs a hash and one or two
-//! cache misses where the B-tree costs a dozen or more key comparisons, each behind a
-//! pointer.
+//! cache misses where the B-tree costs a dozen or more key comparisons spread over
+//! several nodes.
 
 use std::collections::HashMap;
 use std::ops::Bound;
