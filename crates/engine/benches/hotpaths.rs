@@ -74,6 +74,9 @@ const PATHS: &[Path] = &[
         let m = Obj::parse_body(&f.put_body).unwrap();
         black_box(item_from_json(m.get("Item").unwrap()).unwrap());
     }),
+    ("decode_put_request_direct", |f| {
+        black_box(Obj::parse_body_with_item(&f.put_body, "Item").unwrap());
+    }),
     ("encode_item", |f| {
         black_box(encode_item(&f.item));
     }),
@@ -121,6 +124,10 @@ const PATHS: &[Path] = &[
     ("engine_put_item", |f| {
         let m = Obj::parse_body(&f.put_body).unwrap();
         black_box(f.engine.reply(&ctx(), Operation::PutItem, &m).unwrap().into_bytes());
+    }),
+    ("engine_put_item_direct", |f| {
+        let (m, item) = Obj::parse_body_with_item(&f.put_body, "Item").unwrap();
+        black_box(f.engine.answer_put_item(&ctx(), &m, item).unwrap().wait().unwrap().into_bytes());
     }),
 ];
 
