@@ -379,17 +379,20 @@ mod tests {
             t.put(k.to_vec(), vec![1]);
             t.commit().unwrap();
         };
+        // Read "r", write "w"; "r" is rewritten by the first, or the last, of the
+        // commits made since the transaction began.
+        for (before, after) in [(&[][..], &[&b"a"[..], b"b"][..]), (&[&b"a"[..], b"b"][..], &[][..])] {
+            let mut t = store.begin();
+            t.get(b"r").unwrap();
+            t.put(b"w".to_vec(), vec![2]);
+            before.iter().for_each(|k| write(k));
+            write(b"r");
+            after.iter().for_each(|k| write(k));
+            assert!(matches!(t.commit(), Err(StorageError::Conflict)));
+        }
+        // "r" written by the commit just before the transaction began, unrelated commits
+        // after: no conflict.
         write(b"r");
-        // Read "r", write "w"; others then commit unrelated keys, then "r".
-        let mut t = store.begin();
-        t.get(b"r").unwrap();
-        t.put(b"w".to_vec(), vec![2]);
-        write(b"a");
-        write(b"b");
-        write(b"r");
-        write(b"c");
-        assert!(matches!(t.commit(), Err(StorageError::Conflict)));
-        // Unrelated commits only (and one before it began on the same key): no conflict.
         let mut t = store.begin();
         t.get(b"r").unwrap();
         t.put(b"w".to_vec(), vec![3]);

@@ -21,8 +21,9 @@ use crate::{Direction, EngineLimits, KeyRange, ReadView, Result, ScanIter};
 
 /// Values are reference-counted so that the path copies a write makes under a live
 /// snapshot clone pointers, not bytes, and so that the map and the hash index share
-/// one copy of each. A value keeps the buffer the writer encoded it into (no copy
-/// of a ~1 KB item into a new allocation under the write lock).
+/// one copy of each. A value keeps the buffer the writer encoded it into (no copy of
+/// a ~1 KB item into a new allocation under the write lock; spare capacity is trimmed
+/// before the lock).
 type Map = OrdMap<Key, Bytes>;
 
 /// A stored key. Keys are compared on every step of a B-tree search; held inline (as
@@ -171,15 +172,20 @@ impl LocalEngine for MemEngine {
         Ok(self.state.read().index.get(key).map(|v| v.to_vec()))
     }
 
-    fn apply(&self, batch: Vec<Write>, _write_through: bool, _generation: u64) -> Result<()> {
+    fn apply(&self, mut batch: Vec<Write>, _write_through: bool, _generation: u64) -> Result<()> {
+        // Spare capacity would be kept for the value's lifetime; trimming it can move
+        // the bytes, so it happens before the lock.
+        for (_, v) in &mut batch {
+            if let Some(v) = v {
+                v.shrink_to_fit();
+            }
+        }
         let mut state = self.state.write();
         let state = &mut *state;
         state.version += 1;
         for (k, v) in batch {
             match v {
-                Some(mut v) => {
-                    // Spare capacity would be kept for the value's lifetime.
-                    v.shrink_to_fit();
+                Some(v) => {
                     let (k, v) = (Key::new(&k), Bytes::from(v));
                     state.map.insert(k.clone(), v.clone());
                     state.index.insert(k, v);
