@@ -24,12 +24,9 @@ pub fn scope(header: Option<&str>) -> Result<Scope<'_>, DynamoError> {
             "Authorization header requires 'Credential' parameter. Authorization header requires 'Signature' parameter. Authorization header requires 'SignedHeaders' parameter. Authorization={h}"
         )));
     };
-    let mut credential = None;
-    for part in rest.split(',') {
-        if let Some(v) = part.trim().strip_prefix("Credential=") {
-            credential = Some(v);
-        }
-    }
+    // The first `Credential=` component (SDKs put it first: the search stops there,
+    // before the signed-header list and the signature).
+    let credential = rest.split(',').find_map(|part| part.trim().strip_prefix("Credential="));
     let Some(credential) = credential else {
         return Err(DynamoError::IncompleteSignature(format!(
             "Authorization header requires 'Credential' parameter. Authorization={h}"

@@ -17,8 +17,8 @@ use parking_lot::Mutex;
 
 use crate::group_sync::GroupSync;
 use crate::{
-    decode_counter, Commit, Direction, EngineLimits, KeyRange, KvStore, ReadView, Result, ScanIter, StorageError,
-    SyncWaiter, Transaction,
+    decode_counter, Bytes, Commit, Direction, EngineLimits, KeyRange, KvStore, ReadView, Result, ScanIter,
+    StorageError, SyncWaiter, Transaction,
 };
 
 /// A write handed to an engine: `None` deletes.
@@ -230,18 +230,31 @@ struct LocalTxn<E: LocalEngine> {
     held: Vec<Box<dyn std::any::Any + Send>>,
 }
 
+impl<E: LocalEngine> LocalTxn<E> {
+    /// Every read is part of the read set that commit validates.
+    fn track_read(&self, key: &[u8]) {
+        let mut reads = self.reads.borrow_mut();
+        if !reads.contains(key) {
+            reads.insert(key.to_vec());
+        }
+    }
+}
+
 impl<E: LocalEngine> ReadView for LocalTxn<E> {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         if let Some(w) = self.writes.get(key) {
             return Ok(w.clone());
         }
-        // Every read is part of the read set that commit validates.
-        let mut reads = self.reads.borrow_mut();
-        if !reads.contains(key) {
-            reads.insert(key.to_vec());
-        }
-        drop(reads);
+        self.track_read(key);
         self.snap.get(key)
+    }
+
+    fn get_shared(&self, key: &[u8]) -> Result<Option<Bytes>> {
+        if let Some(w) = self.writes.get(key) {
+            return Ok(w.clone().map(Bytes::from));
+        }
+        self.track_read(key);
+        self.snap.get_shared(key)
     }
 
     fn scan(&self, range: KeyRange, dir: Direction) -> ScanIter<'_> {

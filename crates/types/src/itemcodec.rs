@@ -1,14 +1,36 @@
-//! The engine-independent binary form of a stored item (format version 1).
+//! The engine-independent binary form of a stored item.
 //!
-//! `version:u8` then a map: `count:varint` and per attribute `name` and `value`.
-//! A value is a tag byte then its payload; strings, binaries and numbers (in their
-//! canonical text) are `len:varint` + bytes; containers are `count:varint` + elements.
+//! Format version 2 (written): `version:u8 = 2`, the item's billed size
+//! ([`crate::size::item_size`]) as `u32` little-endian, then a map. Format version 1
+//! (read, written by earlier releases): `version:u8 = 1` then the map; its size is
+//! computed by walking it. The size in the header makes a stored item's billed size
+//! (GetItem, Query and Scan capacity, page limits) a read of four bytes.
+//!
+//! A map is `count:varint` and per attribute `name` and `value`. A value is a tag byte
+//! then its payload; strings, binaries and numbers (in their canonical text) are
+//! `len:varint` + bytes; containers are `count:varint` + elements.
 
 use crate::number::Number;
 use crate::value::{AttributeValue, Item};
 
 /// Current item format version.
-pub const ITEM_FORMAT_VERSION: u8 = 1;
+pub const ITEM_FORMAT_VERSION: u8 = 2;
+
+/// The format earlier releases wrote: no size header. Still read.
+pub const ITEM_FORMAT_V1: u8 = 1;
+
+/// A stored item's header: its billed size when the record carries it (version 2),
+/// and the encoded map that follows.
+pub(crate) fn split_header(b: &[u8]) -> Result<(Option<usize>, &[u8]), CorruptItem> {
+    match b.split_first() {
+        Some((&ITEM_FORMAT_VERSION, rest)) => {
+            let (size, map) = rest.split_first_chunk::<4>().ok_or(CorruptItem("truncated"))?;
+            Ok((Some(u32::from_le_bytes(*size) as usize), map))
+        }
+        Some((&ITEM_FORMAT_V1, rest)) => Ok((None, rest)),
+        _ => Err(CorruptItem("unknown item format version")),
+    }
+}
 
 /// A stored item that does not decode: a corrupted or foreign record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,18 +59,23 @@ pub(crate) const T_BS: u8 = 11;
 /// Encodes an item.
 pub fn encode_item(item: &Item) -> Vec<u8> {
     // Sized up front: growing by doubling copied a 1 KB item five times.
-    let mut out = Vec::with_capacity(1 + map_len_hint(item));
+    let mut out = Vec::with_capacity(HEADER_LEN + map_len_hint(item));
     out.push(ITEM_FORMAT_VERSION);
-    put_map(item, &mut out);
+    out.extend_from_slice(&[0; 4]);
+    // The billed size is summed while encoding, then written into the header. An
+    // item is at most 400 KB (and no request is larger than its 16 MB body limit),
+    // so it always fits in 32 bits.
+    let size = put_map(item, &mut out);
+    out[1..HEADER_LEN].copy_from_slice(&(size.min(u32::MAX as usize) as u32).to_le_bytes());
     out
 }
 
-/// Decodes an item written by [`encode_item`].
-pub fn decode_item(mut b: &[u8]) -> Result<Item, CorruptItem> {
-    match b.first() {
-        Some(&ITEM_FORMAT_VERSION) => b = &b[1..],
-        _ => return Err(CorruptItem("unknown item format version")),
-    }
+/// Version byte and size.
+const HEADER_LEN: usize = 5;
+
+/// Decodes an item written by [`encode_item`] (either format version).
+pub fn decode_item(b: &[u8]) -> Result<Item, CorruptItem> {
+    let (_, mut b) = split_header(b)?;
     let item = get_map(&mut b)?;
     if !b.is_empty() {
         return Err(CorruptItem("trailing bytes"));
@@ -90,61 +117,86 @@ fn put_bytes(b: &[u8], out: &mut Vec<u8>) {
     out.extend_from_slice(b);
 }
 
-fn put_map(m: &Item, out: &mut Vec<u8>) {
+/// Encodes a map; returns its billed size as an item's (names + values, without the
+/// 3 + 1-per-entry a nested map adds: [`put_value`] adds those).
+fn put_map(m: &Item, out: &mut Vec<u8>) -> usize {
     put_varint(m.len(), out);
+    let mut size = 0;
     for (k, v) in m {
         put_bytes(k.as_bytes(), out);
-        put_value(v, out);
+        size += k.len() + put_value(v, out);
     }
+    size
 }
 
-fn put_value(v: &AttributeValue, out: &mut Vec<u8>) {
+/// Encodes a value; returns its billed size (as [`crate::size::value_size`]).
+fn put_value(v: &AttributeValue, out: &mut Vec<u8>) -> usize {
     match v {
         AttributeValue::S(s) => {
             out.push(T_S);
             put_bytes(s.as_bytes(), out);
+            s.len()
         }
         AttributeValue::N(n) => {
             out.push(T_N);
             put_bytes(n.to_string().as_bytes(), out);
+            n.billed_size()
         }
         AttributeValue::B(b) => {
             out.push(T_B);
             put_bytes(b, out);
+            b.len()
         }
-        AttributeValue::Bool(b) => out.push(if *b { T_TRUE } else { T_FALSE }),
-        AttributeValue::Null => out.push(T_NULL),
+        AttributeValue::Bool(b) => {
+            out.push(if *b { T_TRUE } else { T_FALSE });
+            1
+        }
+        AttributeValue::Null => {
+            out.push(T_NULL);
+            1
+        }
         AttributeValue::M(m) => {
             out.push(T_M);
-            put_map(m, out);
+            3 + m.len() + put_map(m, out)
         }
         AttributeValue::L(l) => {
             out.push(T_L);
             put_varint(l.len(), out);
+            let mut size = 3 + l.len();
             for v in l {
-                put_value(v, out);
+                size += put_value(v, out);
             }
+            size
         }
         AttributeValue::SS(s) => {
             out.push(T_SS);
             put_varint(s.len(), out);
+            let mut size = 0;
             for x in s {
                 put_bytes(x.as_bytes(), out);
+                size += x.len();
             }
+            size
         }
         AttributeValue::NS(s) => {
             out.push(T_NS);
             put_varint(s.len(), out);
+            let mut size = 0;
             for x in s {
                 put_bytes(x.to_string().as_bytes(), out);
+                size += x.billed_size();
             }
+            size
         }
         AttributeValue::BS(s) => {
             out.push(T_BS);
             put_varint(s.len(), out);
+            let mut size = 0;
             for x in s {
                 put_bytes(x, out);
+                size += x.len();
             }
+            size
         }
     }
 }
@@ -267,7 +319,7 @@ mod tests {
                 }
             }
             if item.values().all(short_numbers) {
-                prop_assert!(encode_item(&item).len() <= 1 + map_len_hint(&item));
+                prop_assert!(encode_item(&item).len() <= HEADER_LEN + map_len_hint(&item));
             }
         }
 
@@ -280,6 +332,17 @@ mod tests {
             let mut out = Vec::new();
             crate::json_write::write_item(&mut out, &item);
             prop_assert_eq!(out, serde_json::to_vec(&crate::item_to_json(&item)).unwrap());
+        }
+
+        /// The header holds the billed size, and records of format version 1 (no
+        /// header, written by earlier releases) still decode to the same item.
+        #[test]
+        fn the_header_holds_the_size_and_version_1_still_reads(item in proptest::collection::btree_map(".{1,6}", value(), 0..6)) {
+            let stored = encode_item(&item);
+            prop_assert_eq!(split_header(&stored).unwrap().0, Some(crate::size::item_size(&item)));
+            let v1 = [&[ITEM_FORMAT_V1][..], &stored[HEADER_LEN..]].concat();
+            prop_assert_eq!(split_header(&v1).unwrap().0, None);
+            prop_assert_eq!(decode_item(&v1).unwrap(), item);
         }
 
         #[test]

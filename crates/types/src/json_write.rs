@@ -26,24 +26,29 @@ pub fn write_text(out: &mut Vec<u8>, bytes: &[u8]) -> bool {
 /// The escaping loop. Unless `checked`, bytes from the first non-ASCII one on are
 /// validated as UTF-8 (once) before they are copied.
 fn write_escaped(out: &mut Vec<u8>, bytes: &[u8], mut checked: bool) -> bool {
-    const HIGH: u64 = 0x8080_8080_8080_8080;
     out.reserve(bytes.len() + 2);
     out.push(b'"');
     let mut start = 0;
     let mut i = 0;
-    while i < bytes.len() {
-        // Fast path: eight bytes at a time while none needs escaping (or checking).
-        while i + 8 <= bytes.len() {
-            let mut chunk = [0u8; 8];
-            chunk.copy_from_slice(&bytes[i..i + 8]);
-            let w = u64::from_le_bytes(chunk);
-            if needs_escape(w) || (!checked && w & HIGH != 0) {
+    loop {
+        // Sixteen bytes at a time while none needs escaping (or checking): a
+        // branch-free test over a fixed-size chunk, which compiles to vector compares.
+        while let Some(chunk) = bytes.get(i..i + 16).and_then(|c| <&[u8; 16]>::try_from(c).ok()) {
+            if chunk_needs_work(chunk, !checked) {
                 break;
             }
-            i += 8;
+            i += 16;
+        }
+        // Then byte by byte, to the end of that chunk (or of a short tail).
+        let stop = (i + 16).min(bytes.len());
+        while i < stop && !byte_needs_work(bytes[i], !checked) {
+            i += 1;
         }
         if i >= bytes.len() {
             break;
+        }
+        if i == stop {
+            continue;
         }
         let b = bytes[i];
         let esc: &[u8] = match b {
@@ -55,16 +60,13 @@ fn write_escaped(out: &mut Vec<u8>, bytes: &[u8], mut checked: bool) -> bool {
             0x08 => b"\\b",
             0x0c => b"\\f",
             0..=0x1f => b"",
-            0x80.. if !checked => {
-                // Everything before `i` is ASCII, so `i` starts a character.
+            _ => {
+                // The first non-ASCII byte (`checked` is false): everything before
+                // `i` is ASCII, so `i` starts a character.
                 if std::str::from_utf8(&bytes[i..]).is_err() {
                     return false;
                 }
                 checked = true;
-                i += 1;
-                continue;
-            }
-            _ => {
                 i += 1;
                 continue;
             }
@@ -84,14 +86,21 @@ fn write_escaped(out: &mut Vec<u8>, bytes: &[u8], mut checked: bool) -> bool {
     true
 }
 
-/// Whether any byte of `w` is a control character, `"` or `\`.
-fn needs_escape(w: u64) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH != 0;
-    // A byte below 0x20: subtracting 0x20 borrows into its high bit (for bytes < 0x80).
-    let control = w.wrapping_sub(ONES * 0x20) & !w & HIGH != 0;
-    control || has_zero(w ^ (ONES * b'"' as u64)) || has_zero(w ^ (ONES * b'\\' as u64))
+/// Whether `b` is a control character, `"` or `\`, or (when `non_ascii`) at or above
+/// 0x80.
+#[inline]
+fn byte_needs_work(b: u8, non_ascii: bool) -> bool {
+    b < 0x20 || b == b'"' || b == b'\\' || (non_ascii && b >= 0x80)
+}
+
+/// [`byte_needs_work`] for any byte of `chunk`.
+#[inline]
+fn chunk_needs_work(chunk: &[u8; 16], non_ascii: bool) -> bool {
+    let high = if non_ascii { 0x80 } else { 0 };
+    let flags = chunk
+        .iter()
+        .fold(0u8, |acc, &b| acc | u8::from(b < 0x20) | u8::from(b == b'"') | u8::from(b == b'\\') | (b & high));
+    flags != 0
 }
 
 /// Appends bytes as a base64 JSON string.
@@ -204,6 +213,18 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// Long ASCII runs (the chunked path) broken by characters that need
+        /// escaping or checking, at every offset.
+        #[test]
+        fn long_strings_are_escaped_like_serde_json(s in "([a-z0-9 ]{0,40}[\"\\\\\\x00-\\x1f\\x7fé😀]?){0,6}") {
+            let mut out = Vec::new();
+            write_str(&mut out, &s);
+            proptest::prop_assert_eq!(String::from_utf8(out.clone()).unwrap(), serde_json::to_string(&s).unwrap());
+            let mut text = Vec::new();
+            proptest::prop_assert!(write_text(&mut text, s.as_bytes()));
+            proptest::prop_assert_eq!(text, out);
+        }
+
         #[test]
         fn text_from_bytes_is_written_like_a_str(s in ".{0,40}", cut in 0usize..48) {
             let mut a = Vec::new();
@@ -233,8 +254,9 @@ mod tests {
     #[test]
     fn every_control_byte_and_every_position_in_a_word() {
         for b in 0u8..0x80 {
-            for pos in 0..10 {
-                let mut s = "abcdefghij".to_string().into_bytes();
+            // Forty bytes: positions in, between and after the 16-byte chunks.
+            for pos in 0..40 {
+                let mut s = "abcdefghijklmnopqrstuvwxyzabcdefghijklmn".to_string().into_bytes();
                 s[pos] = b;
                 let s = String::from_utf8(s).unwrap();
                 let mut out = Vec::new();

@@ -6,17 +6,14 @@
 //! below check that.
 
 use crate::itemcodec::{
-    get_bytes, get_count, get_u8, get_value, CorruptItem, ITEM_FORMAT_VERSION, T_B, T_BS, T_FALSE, T_L, T_M, T_N, T_NS,
+    get_bytes, get_count, get_u8, get_value, split_header, CorruptItem, T_B, T_BS, T_FALSE, T_L, T_M, T_N, T_NS,
     T_NULL, T_S, T_SS, T_TRUE,
 };
 use crate::json_write::{write_b64, write_text};
 use crate::Item;
 
 fn body(b: &[u8]) -> Result<&[u8], CorruptItem> {
-    match b.split_first() {
-        Some((&ITEM_FORMAT_VERSION, rest)) => Ok(rest),
-        _ => Err(CorruptItem("unknown item format version")),
-    }
+    Ok(split_header(b)?.1)
 }
 
 fn done(b: &[u8]) -> Result<(), CorruptItem> {
@@ -39,7 +36,11 @@ fn number_size(b: &[u8]) -> Result<usize, CorruptItem> {
 /// The billed size of a stored item, equal to `size::item_size(&decode_item(b)?)` for
 /// a valid record (string contents are not validated here, see [`value_size`]).
 pub fn item_size(b: &[u8]) -> Result<usize, CorruptItem> {
-    let mut b = body(b)?;
+    // Records of the current format carry it; older ones are walked.
+    let (stored, mut b) = split_header(b)?;
+    if let Some(size) = stored {
+        return Ok(size);
+    }
     let size = map_size(&mut b, false)?;
     done(b)?;
     Ok(size)
@@ -254,6 +255,14 @@ mod tests {
         #[test]
         fn agrees_with_decoding(item in proptest::collection::btree_map(".{1,6}", value(), 0..8)) {
             let stored = encode_item(&item);
+            // Format version 1 (no size header, walked instead): the same answers.
+            let v1 = [&[crate::itemcodec::ITEM_FORMAT_V1][..], &stored[5..]].concat();
+            prop_assert_eq!(item_size(&v1).unwrap(), crate::size::item_size(&item));
+            let (mut json_v1, mut json_v2) = (Vec::new(), Vec::new());
+            write_json(&v1, &mut json_v1).unwrap();
+            write_json(&stored, &mut json_v2).unwrap();
+            prop_assert_eq!(json_v1, json_v2);
+            prop_assert_eq!(sized_decode_some(&v1, &|_| true).unwrap(), (crate::size::item_size(&item), item.clone()));
             prop_assert_eq!(item_size(&stored).unwrap(), crate::size::item_size(&item));
             let mut direct = Vec::new();
             write_json(&stored, &mut direct).unwrap();

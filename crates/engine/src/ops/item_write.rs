@@ -129,10 +129,60 @@ pub fn ensure_live(txn: &dyn Transaction, meta: &TableMeta) -> Result<(), Dynamo
 
 /// Reads the stored item at `key` inside the transaction.
 pub fn load(txn: &dyn Transaction, key: &[u8]) -> Result<Option<Item>, DynamoError> {
-    match txn.get(key).map_err(crate::internal)? {
+    match txn.get_shared(key).map_err(crate::internal)? {
         None => Ok(None),
         Some(b) => decode_item(&b).map(Some).map_err(crate::internal),
     }
+}
+
+/// The item a write replaces, as much of it as the write needs.
+#[derive(Clone, Copy)]
+pub enum Prior<'a> {
+    /// There was none.
+    Absent,
+    /// The whole item.
+    Item(&'a Item),
+    /// Only its billed size: for tables where [`needs_old_item`] is false.
+    Sized(usize),
+}
+
+impl<'a> Prior<'a> {
+    /// From what [`load_sized`] read: the item if it was decoded, its size if it exists.
+    pub fn of(item: Option<&'a Item>, size: Option<usize>) -> Prior<'a> {
+        match (item, size) {
+            (Some(i), _) => Prior::Item(i),
+            (None, Some(s)) => Prior::Sized(s),
+            (None, None) => Prior::Absent,
+        }
+    }
+
+    /// Its billed size (0 when absent).
+    pub fn size(&self) -> usize {
+        match self {
+            Prior::Absent => 0,
+            Prior::Item(i) => item_size(i),
+            Prior::Sized(s) => *s,
+        }
+    }
+}
+
+/// Whether a write to this table needs the replaced item itself, not only its size:
+/// indexes, item collections (local indexes) and an enabled stream compare or copy it.
+pub fn needs_old_item(meta: &TableMeta) -> bool {
+    !meta.indexes.is_empty() || meta.stream.as_ref().is_some_and(|s| s.enabled)
+}
+
+/// Reads the stored item at `key` inside the transaction: decoded when `decode`,
+/// always with its billed size (from the record's header, without decoding).
+pub fn load_sized(
+    txn: &dyn Transaction,
+    key: &[u8],
+    decode: bool,
+) -> Result<Option<(Option<Item>, usize)>, DynamoError> {
+    let Some(b) = txn.get_shared(key).map_err(crate::internal)? else { return Ok(None) };
+    let size = stator_types::stored::item_size(&b).map_err(crate::internal)?;
+    let item = if decode { Some(decode_item(&b).map_err(crate::internal)?) } else { None };
+    Ok(Some((item, size)))
 }
 
 /// What one stored write changed besides the item.
@@ -162,17 +212,44 @@ pub fn store(
     new: Option<&Item>,
     limits: &crate::WriteLimits<'_>,
 ) -> Result<Stored, DynamoError> {
+    store_prior(txn, meta, key, old.map_or(Prior::Absent, Prior::Item), new, limits)
+}
+
+/// [`store`], given as much of the replaced item as the table needs.
+pub fn store_prior(
+    txn: &mut dyn Transaction,
+    meta: &TableMeta,
+    key: &[u8],
+    prior: Prior<'_>,
+    new: Option<&Item>,
+    limits: &crate::WriteLimits<'_>,
+) -> Result<Stored, DynamoError> {
+    let old = match prior {
+        Prior::Item(i) => Some(i),
+        Prior::Sized(_) if needs_old_item(meta) => {
+            return Err(DynamoError::Internal("a write to a table with indexes or a stream lost the old item".into()))
+        }
+        Prior::Sized(_) | Prior::Absent => None,
+    };
     let collection_limit = limits.max_item_collection_bytes;
     let collection_size = crate::item_collections::account(txn, meta, key, old, new, collection_limit)?;
-    let old_size = old.map(item_size);
-    let new_size = new.map(item_size);
-    match new {
-        Some(item) => txn.put(key.to_vec(), encode_item(item)),
-        None => txn.delete(key.to_vec()),
-    }
-    let count = new.is_some() as i64 - old.is_some() as i64;
+    let old_size = prior.size();
+    let new_size = match new {
+        Some(item) => {
+            let encoded = encode_item(item);
+            // The record's header holds the size the encoder summed.
+            let size = stator_types::stored::item_size(&encoded).map_err(crate::internal)?;
+            txn.put(key.to_vec(), encoded);
+            size
+        }
+        None => {
+            txn.delete(key.to_vec());
+            0
+        }
+    };
+    let count = new.is_some() as i64 - !matches!(prior, Prior::Absent) as i64;
     txn.add_counter(layout::count_key(meta.number), count);
-    txn.add_counter(layout::bytes_key(meta.number), new_size.unwrap_or(0) as i64 - old_size.unwrap_or(0) as i64);
+    txn.add_counter(layout::bytes_key(meta.number), new_size as i64 - old_size as i64);
     let async_globals = limits.async_gsi && meta.indexes.iter().any(|i| i.kind == crate::catalog::IndexKind::Global);
     let which = if async_globals { crate::indexes::Which::Local } else { crate::indexes::Which::All };
     let index_units = crate::indexes::maintain(txn, meta, key, old, new, which);

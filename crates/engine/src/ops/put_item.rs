@@ -4,7 +4,7 @@ use stator_protocol::{Constraints, DynamoError, Obj};
 use stator_types::size::{item_size, MAX_ITEM_SIZE};
 use stator_types::Item;
 
-use super::item_write::{self, ReturnValues};
+use super::item_write::{self, Prior, ReturnValues};
 use crate::{keys, Answer, Engine, Outcome, RequestContext};
 
 pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Answer, DynamoError> {
@@ -35,12 +35,21 @@ pub fn execute_parsed(
             return Err(DynamoError::validation("Item size has exceeded the maximum allowed size"));
         }
         crate::indexes::check_item(&meta, &item)?;
+        // The replaced item is decoded only where something reads it: a condition,
+        // ReturnValues ALL_OLD, the table's indexes or stream. Otherwise its size
+        // (in its record's header) is all the write needs.
+        let decode_old =
+            cond.is_some() || common.return_values == ReturnValues::AllOld || item_write::needs_old_item(&meta);
         engine.write_item_stored(&meta, &key, |txn| {
             item_write::ensure_live(txn, &meta)?;
-            let old = item_write::load(txn, &key)?;
+            let (old, old_size) = match item_write::load_sized(txn, &key, decode_old)? {
+                Some((item, size)) => (item, Some(size)),
+                None => (None, None),
+            };
             item_write::check_condition(cond.as_ref(), old.as_ref(), common.return_on_failure)?;
-            let stored = item_write::store(txn, &meta, &key, old.as_ref(), Some(&item), &engine.write_limits())?;
-            let billed = old.as_ref().map(item_size).unwrap_or(0).max(new_size);
+            let prior = Prior::of(old.as_ref(), old_size);
+            let stored = item_write::store_prior(txn, &meta, &key, prior, Some(&item), &engine.write_limits())?;
+            let billed = old_size.unwrap_or(0).max(new_size);
             Ok(Outcome::Write(((old, billed), stored)))
         })
     })?;

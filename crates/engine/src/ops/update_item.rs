@@ -6,7 +6,7 @@ use stator_protocol::{Constraints, DynamoError, Obj};
 use stator_types::size::{item_size, MAX_ITEM_SIZE};
 use stator_types::Item;
 
-use super::item_write::{self, ReturnValues};
+use super::item_write::{self, Prior, ReturnValues};
 use crate::request::{self, expr_err};
 use crate::{keys, Answer, Engine, Outcome, RequestContext};
 
@@ -39,28 +39,38 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Answer
         (None, None) => None,
     };
     let table = common.table.clone().ok_or_else(|| DynamoError::Internal("required member checked above".into()))?;
-    let (meta, (((old, new), stored), commit)) = engine.with_fresh_meta(ctx, &table, |meta| {
+    // The old item is kept beside the new one only where something reads it after the
+    // update: the table's indexes or stream, or the ReturnValues asked for.
+    let returns_old = matches!(common.return_values, ReturnValues::AllOld | ReturnValues::UpdatedOld);
+    let (meta, ((((old, new), billed), stored), commit)) = engine.with_fresh_meta(ctx, &table, |meta| {
         let key = keys::key_of_key(&meta, &key_item)?;
         if let Some(u) = &update {
             item_write::check_not_key(&meta, u)?;
         }
+        let keep_old = returns_old || item_write::needs_old_item(&meta);
         engine.write_item_stored(&meta, &key, |txn| {
             item_write::ensure_live(txn, &meta)?;
-            let old = item_write::load(txn, &key)?;
-            item_write::check_condition(cond.as_ref(), old.as_ref(), common.return_on_failure)?;
-            let mut new: Item = old.clone().unwrap_or_else(|| key_item.clone());
+            let (current, old_size) = match item_write::load_sized(txn, &key, true)? {
+                Some((item, size)) => (item, Some(size)),
+                None => (None, None),
+            };
+            item_write::check_condition(cond.as_ref(), current.as_ref(), common.return_on_failure)?;
+            let old = if keep_old { current.clone() } else { None };
+            let mut new: Item = current.unwrap_or_else(|| key_item.clone());
             if let Some(u) = &update {
                 u.apply(&mut new).map_err(expr_err)?;
             }
-            if item_size(&new) > MAX_ITEM_SIZE {
+            let new_size = item_size(&new);
+            if new_size > MAX_ITEM_SIZE {
                 return Err(DynamoError::validation("Item size to update has exceeded the maximum allowed size"));
             }
             crate::indexes::check_item(&meta, &new)?;
-            let stored = item_write::store(txn, &meta, &key, old.as_ref(), Some(&new), &engine.write_limits())?;
-            Ok(Outcome::Write(((old, new), stored)))
+            let prior = Prior::of(old.as_ref(), old_size);
+            let stored = item_write::store_prior(txn, &meta, &key, prior, Some(&new), &engine.write_limits())?;
+            let billed = old_size.unwrap_or(0).max(new_size);
+            Ok(Outcome::Write((((old, new), billed), stored)))
         })
     })?;
-    let billed = old.as_ref().map(item_size).unwrap_or(0).max(item_size(&new));
     let touched = || -> Vec<stator_expr::Path> {
         update.as_ref().map(|u| u.touched_paths().into_iter().cloned().collect()).unwrap_or_default()
     };
