@@ -2,7 +2,7 @@
 //! in-process cache of it. The store is the source of truth; the cache is filled at
 //! start-up and updated by each committed DDL change.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 use std::sync::Arc;
 
 use parking_lot::RwLock;

@@ -38,6 +38,7 @@
 
 mod ast;
 mod build;
+mod cache;
 mod error;
 mod eval;
 mod keycond;
@@ -68,9 +69,9 @@ use error::check_text;
 /// names it in messages), resolving its placeholders through `r`.
 pub fn parse_condition(expr: &str, kind: ExprKind, r: &mut Resolver) -> Result<Condition, ExprError> {
     check_text(expr, kind)?;
-    let parsed = syntax::parse_condition(expr, kind)?;
-    if let Some(e) = parsed.deferred {
-        return Err(e);
+    let parsed = cache::condition(expr, kind)?;
+    if let Some(e) = &parsed.deferred {
+        return Err(e.clone());
     }
     r.check_refs(&parsed.refs, kind)?;
     build::condition(&parsed.tree, r, kind)
@@ -80,9 +81,9 @@ pub fn parse_condition(expr: &str, kind: ExprKind, r: &mut Resolver) -> Result<C
 pub fn parse_update(expr: &str, r: &mut Resolver) -> Result<Update, ExprError> {
     let kind = ExprKind::Update;
     check_text(expr, kind)?;
-    let parsed = syntax::parse_update(expr)?;
-    if let Some(e) = parsed.deferred {
-        return Err(e);
+    let parsed = cache::update(expr)?;
+    if let Some(e) = &parsed.deferred {
+        return Err(e.clone());
     }
     r.check_refs(&parsed.refs, kind)?;
     build::update(&parsed.tree, r)

@@ -8,7 +8,6 @@
 //! cache misses where the B-tree costs a dozen or more key comparisons spread over
 //! several nodes.
 
-use std::collections::HashMap;
 use std::ops::Bound;
 use std::sync::Arc;
 
@@ -95,7 +94,8 @@ impl std::hash::Hash for Key {
 #[derive(Default)]
 struct State {
     map: Map,
-    index: HashMap<Key, Bytes>,
+    /// Hashed with foldhash, seeded per process: keys are client-chosen.
+    index: foldhash::HashMap<Key, Bytes>,
     /// Incremented by every applied batch.
     version: u64,
 }

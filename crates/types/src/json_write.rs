@@ -39,7 +39,13 @@ fn write_escaped(out: &mut Vec<u8>, bytes: &[u8], mut checked: bool) -> bool {
             }
             i += 16;
         }
-        // Then byte by byte, to the end of that chunk (or of a short tail).
+        // Then eight bytes in one word (short strings and tails), then byte by byte
+        // to the end of that chunk.
+        if let Some(word) = bytes.get(i..i + 8).and_then(|c| <[u8; 8]>::try_from(c).ok()) {
+            if !word_needs_work(u64::from_le_bytes(word), !checked) {
+                i += 8;
+            }
+        }
         let stop = (i + 16).min(bytes.len());
         while i < stop && !byte_needs_work(bytes[i], !checked) {
             i += 1;
@@ -91,6 +97,20 @@ fn write_escaped(out: &mut Vec<u8>, bytes: &[u8], mut checked: bool) -> bool {
 #[inline]
 fn byte_needs_work(b: u8, non_ascii: bool) -> bool {
     b < 0x20 || b == b'"' || b == b'\\' || (non_ascii && b >= 0x80)
+}
+
+/// [`byte_needs_work`] for any byte of the word `w`.
+#[inline]
+fn word_needs_work(w: u64, non_ascii: bool) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // A zero byte of `x` leaves its high bit set in `(x - 1) & !x`; a byte below 0x20
+    // (of a word without high bits) borrows into its high bit when 0x20 is subtracted.
+    let zero = |x: u64| x.wrapping_sub(ONES) & !x;
+    let special =
+        w.wrapping_sub(ONES * 0x20) & !w | zero(w ^ (ONES * u64::from(b'"'))) | zero(w ^ (ONES * u64::from(b'\\')));
+    let high = if non_ascii { w } else { 0 };
+    (special | high) & HIGH != 0
 }
 
 /// [`byte_needs_work`] for any byte of `chunk`.

@@ -422,7 +422,18 @@ pub fn response(
     consistent: bool,
     cap: ReturnCapacity,
 ) -> Result<Reply, DynamoError> {
-    let mut out = JsonObject::with_capacity(page.bytes_read + 128);
+    // Sized for the whole answer up front: an item's JSON is at most about twice its
+    // stored form (the type wrappers, quotes and commas around short attributes), so
+    // the buffer is not regrown and recopied while items are written.
+    let json_len: usize = page
+        .items
+        .iter()
+        .map(|i| match i {
+            PageItem::Stored(b) => 2 * b.len(),
+            PageItem::Built(item) => 2 * stator_types::size::item_size(item) + 16 * item.len(),
+        })
+        .sum();
+    let mut out = JsonObject::with_capacity(json_len + 256);
     if !matches!(shape, Shape::Count) {
         out.page_items("Items", &page.items)?;
     }
