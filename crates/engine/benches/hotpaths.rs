@@ -127,7 +127,7 @@ const PATHS: &[Path] = &[
     }),
     ("engine_put_item_direct", |f| {
         let (m, item) = Obj::parse_body_with_item(&f.put_body, "Item").unwrap();
-        black_box(f.engine.answer_put_item(&ctx(), &m, item).unwrap().wait().unwrap().into_bytes());
+        black_box(f.engine.answer_parsed(&ctx(), Operation::PutItem, &m, item).unwrap().wait().unwrap().into_bytes());
     }),
 ];
 

@@ -220,10 +220,10 @@ impl Engine {
             Operation::UpdateTable => ops::update_table::execute(self, ctx, req),
             Operation::DescribeEndpoints => ops::describe_endpoints::execute(self, ctx, req),
             Operation::DescribeLimits => ops::describe_limits::execute(self, ctx, req),
-            Operation::PutItem => return ops::put_item::execute(self, ctx, req),
-            Operation::GetItem => return ops::get_item::execute(self, ctx, req).map(Answer::from),
-            Operation::DeleteItem => return ops::delete_item::execute(self, ctx, req),
-            Operation::UpdateItem => return ops::update_item::execute(self, ctx, req),
+            Operation::PutItem => return ops::put_item::execute(self, ctx, req, None),
+            Operation::GetItem => return ops::get_item::execute(self, ctx, req, None).map(Answer::from),
+            Operation::DeleteItem => return ops::delete_item::execute(self, ctx, req, None),
+            Operation::UpdateItem => return ops::update_item::execute(self, ctx, req, None),
             Operation::BatchWriteItem => return ops::batch_write_item::execute(self, ctx, req),
             Operation::BatchGetItem => ops::batch_get_item::execute(self, ctx, req),
             Operation::Query => return ops::query::execute(self, ctx, req).map(Answer::from),
@@ -243,15 +243,34 @@ impl Engine {
         v.map(Answer::from)
     }
 
-    /// PutItem whose item was parsed from the body already
-    /// ([`stator_protocol::Obj::parse_body_with_item`]); `body` holds the rest.
-    pub fn answer_put_item(
+    /// The member of `op`'s request that [`Engine::answer_parsed`] can take parsed
+    /// already: PutItem's `Item`, the `Key` of GetItem, UpdateItem and DeleteItem.
+    pub fn parsed_member(op: Operation) -> Option<&'static str> {
+        match op {
+            Operation::PutItem => Some("Item"),
+            Operation::GetItem | Operation::UpdateItem | Operation::DeleteItem => Some("Key"),
+            _ => None,
+        }
+    }
+
+    /// [`Engine::answer`] for a request whose [`Engine::parsed_member`] was parsed from
+    /// the body already ([`stator_protocol::Obj::parse_body_with_item`]); `body` holds
+    /// the rest, with a placeholder in the member's place.
+    pub fn answer_parsed(
         &self,
         ctx: &RequestContext,
+        op: Operation,
         body: &Map<String, Value>,
         item: stator_types::Item,
     ) -> Result<Answer, DynamoError> {
-        ops::put_item::execute_parsed(self, ctx, stator_protocol::Obj(body), Some(item))
+        let req = stator_protocol::Obj(body);
+        match op {
+            Operation::PutItem => ops::put_item::execute(self, ctx, req, Some(item)),
+            Operation::GetItem => ops::get_item::execute(self, ctx, req, Some(item)).map(Answer::from),
+            Operation::UpdateItem => ops::update_item::execute(self, ctx, req, Some(item)),
+            Operation::DeleteItem => ops::delete_item::execute(self, ctx, req, Some(item)),
+            _ => Err(DynamoError::Internal(format!("{op:?} takes no parsed member"))),
+        }
     }
 
     /// Whether an operation may block its thread on I/O: a catalog change (which waits

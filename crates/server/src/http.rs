@@ -253,10 +253,11 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Full<By
     let ctx = RequestContext { account: shared.account.clone(), region, endpoint: host };
     let engine = shared.engine.clone();
     let run = move || {
-        // PutItem's item is read straight from the text when it is regular.
-        if op == Operation::PutItem {
-            if let Some((rest, item)) = Obj::parse_body_with_item(&body, "Item") {
-                return engine.answer_put_item(&ctx, &rest, item);
+        // PutItem's item, and the key of GetItem, UpdateItem and DeleteItem, are read
+        // straight from the text when they are regular.
+        if let Some(member) = Engine::parsed_member(op) {
+            if let Some((rest, item)) = Obj::parse_body_with_item(&body, member) {
+                return engine.answer_parsed(&ctx, op, &rest, item);
             }
         }
         let parsed = Obj::parse_body(&body)?;

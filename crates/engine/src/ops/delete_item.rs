@@ -6,11 +6,21 @@ use stator_types::size::item_size;
 use super::item_write::{self, ReturnValues};
 use crate::{keys, Answer, Engine, Outcome, RequestContext};
 
-pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Answer, DynamoError> {
+/// DeleteItem; `parsed_key` is the `Key` when it was read from the body already (`req`
+/// then holds a placeholder for it).
+pub fn execute(
+    engine: &Engine,
+    ctx: &RequestContext,
+    req: Obj,
+    parsed_key: Option<stator_types::Item>,
+) -> Result<Answer, DynamoError> {
     let mut c = Constraints::new();
     let common = item_write::read_common(req, "Key", "key", &mut c)?;
     c.finish()?;
-    let key_item = req.item("Key")?.unwrap_or_default();
+    let key_item = match parsed_key {
+        Some(k) => k,
+        None => req.item("Key")?.unwrap_or_default(),
+    };
     item_write::only_all_old(common.return_values)?;
     let cond = item_write::condition_only(req, &common)?;
     let table = common.table.clone().ok_or_else(|| DynamoError::Internal("required member checked above".into()))?;

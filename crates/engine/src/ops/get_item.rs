@@ -9,7 +9,14 @@ use crate::reply::{JsonObject, Reply};
 use crate::request::{self, expr_err, table_name};
 use crate::{keys, Engine, RequestContext};
 
-pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Reply, DynamoError> {
+/// GetItem; `parsed_key` is the `Key` when it was read from the body already (`req`
+/// then holds a placeholder for it).
+pub fn execute(
+    engine: &Engine,
+    ctx: &RequestContext,
+    req: Obj,
+    parsed_key: Option<stator_types::Item>,
+) -> Result<Reply, DynamoError> {
     let mut c = Constraints::new();
     let table = table_name(req, "TableName", "tableName", &mut c)?;
     let raw_key = req.get("Key");
@@ -24,7 +31,10 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Reply,
         }
     }
     c.finish()?;
-    let key_item = req.item("Key")?.unwrap_or_default();
+    let key_item = match parsed_key {
+        Some(k) => k,
+        None => req.item("Key")?.unwrap_or_default(),
+    };
     if to_get.is_some() && projection_text.is_some() {
         return Err(DynamoError::validation(
             "Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {AttributesToGet} Expression parameters: {ProjectionExpression}",
@@ -55,7 +65,8 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Reply,
         Some(b) => stator_types::stored::item_size(b).map_err(crate::internal)?,
         None => 0,
     };
-    let mut out = JsonObject::with_capacity(size + 64);
+    // An item's JSON is at most about twice its stored form: no regrowth while writing.
+    let mut out = JsonObject::with_capacity(stored.as_ref().map_or(0, |b| 2 * b.len()) + 64);
     if let Some(b) = stored {
         match (&projection, &to_get) {
             // The whole item: written straight from its stored form.

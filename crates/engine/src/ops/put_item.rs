@@ -7,17 +7,9 @@ use stator_types::Item;
 use super::item_write::{self, Prior, ReturnValues};
 use crate::{keys, Answer, Engine, Outcome, RequestContext};
 
-pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Answer, DynamoError> {
-    execute_parsed(engine, ctx, req, None)
-}
-
-/// PutItem with the item given already parsed (then `req` holds a placeholder for it).
-pub fn execute_parsed(
-    engine: &Engine,
-    ctx: &RequestContext,
-    req: Obj,
-    parsed: Option<Item>,
-) -> Result<Answer, DynamoError> {
+/// PutItem; `parsed` is the item when it was read from the body already (`req` then
+/// holds a placeholder for it).
+pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj, parsed: Option<Item>) -> Result<Answer, DynamoError> {
     let mut c = Constraints::new();
     let common = item_write::read_common(req, "Item", "item", &mut c)?;
     c.finish()?;

@@ -10,12 +10,22 @@ use super::item_write::{self, Prior, ReturnValues};
 use crate::request::{self, expr_err};
 use crate::{keys, Answer, Engine, Outcome, RequestContext};
 
-pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Answer, DynamoError> {
+/// UpdateItem; `parsed_key` is the `Key` when it was read from the body already (`req`
+/// then holds a placeholder for it).
+pub fn execute(
+    engine: &Engine,
+    ctx: &RequestContext,
+    req: Obj,
+    parsed_key: Option<Item>,
+) -> Result<Answer, DynamoError> {
     let mut c = Constraints::new();
     let common = item_write::read_common(req, "Key", "key", &mut c)?;
     let update_text = req.str("UpdateExpression")?;
     c.finish()?;
-    let key_item = req.item("Key")?.unwrap_or_default();
+    let key_item = match parsed_key {
+        Some(k) => k,
+        None => req.item("Key")?.unwrap_or_default(),
+    };
     crate::legacy::refuse_mixing(
         req,
         &["AttributeUpdates", "Expected", "ConditionalOperator"],
