@@ -59,6 +59,14 @@ mod tests {
             scope(Some("AWS4-HMAC-SHA256 Credential=AKID/2024, Signature=x")),
             Err(DynamoError::IncompleteSignature(_))
         ));
+        // Credential anywhere among the components, with any spacing.
+        for h in [
+            "AWS4-HMAC-SHA256 SignedHeaders=host, Credential=AKID/20240101/eu-west-1/dynamodb/aws4_request ,Signature=abc",
+            "AWS4-HMAC-SHA256 Credential=AKID/20240101/eu-west-1/dynamodb/aws4_request",
+            "AWS4-HMAC-SHA256   Credential=AKID/20240101/eu-west-1/dynamodb/aws4_request,SignedHeaders=host",
+        ] {
+            assert_eq!(scope(Some(h)).unwrap(), Scope { access_key: "AKID", region: "eu-west-1" }, "{h}");
+        }
         for bad in [
             "AKID/20240101/eu-west-1/dynamodb/aws4_request/extra",
             "/20240101/eu-west-1/dynamodb/aws4_request",
