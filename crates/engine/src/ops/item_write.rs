@@ -129,10 +129,7 @@ pub fn ensure_live(txn: &dyn Transaction, meta: &TableMeta) -> Result<(), Dynamo
 
 /// Reads the stored item at `key` inside the transaction.
 pub fn load(txn: &dyn Transaction, key: &[u8]) -> Result<Option<Item>, DynamoError> {
-    match txn.get_shared(key).map_err(crate::internal)? {
-        None => Ok(None),
-        Some(b) => decode_item(&b).map(Some).map_err(crate::internal),
-    }
+    Ok(load_sized(txn, key, true)?.0)
 }
 
 /// The item a write replaces, as much of it as the write needs.
@@ -172,17 +169,18 @@ pub fn needs_old_item(meta: &TableMeta) -> bool {
     !meta.indexes.is_empty() || meta.stream.as_ref().is_some_and(|s| s.enabled)
 }
 
-/// Reads the stored item at `key` inside the transaction: decoded when `decode`,
-/// always with its billed size (from the record's header, without decoding).
+/// Reads the stored item at `key` inside the transaction: the item when `decode`, and
+/// its billed size (from the record's header, without decoding); both `None` when there
+/// is none.
 pub fn load_sized(
     txn: &dyn Transaction,
     key: &[u8],
     decode: bool,
-) -> Result<Option<(Option<Item>, usize)>, DynamoError> {
-    let Some(b) = txn.get_shared(key).map_err(crate::internal)? else { return Ok(None) };
+) -> Result<(Option<Item>, Option<usize>), DynamoError> {
+    let Some(b) = txn.get_shared(key).map_err(crate::internal)? else { return Ok((None, None)) };
     let size = stator_types::stored::item_size(&b).map_err(crate::internal)?;
     let item = if decode { Some(decode_item(&b).map_err(crate::internal)?) } else { None };
-    Ok(Some((item, size)))
+    Ok((item, Some(size)))
 }
 
 /// What one stored write changed besides the item.

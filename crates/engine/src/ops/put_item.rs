@@ -34,10 +34,7 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj, parsed: Option<I
             cond.is_some() || common.return_values == ReturnValues::AllOld || item_write::needs_old_item(&meta);
         engine.write_item_stored(&meta, &key, |txn| {
             item_write::ensure_live(txn, &meta)?;
-            let (old, old_size) = match item_write::load_sized(txn, &key, decode_old)? {
-                Some((item, size)) => (item, Some(size)),
-                None => (None, None),
-            };
+            let (old, old_size) = item_write::load_sized(txn, &key, decode_old)?;
             item_write::check_condition(cond.as_ref(), old.as_ref(), common.return_on_failure)?;
             let prior = Prior::of(old.as_ref(), old_size);
             let stored = item_write::store_prior(txn, &meta, &key, prior, Some(&item), &engine.write_limits())?;

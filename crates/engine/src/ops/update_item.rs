@@ -60,10 +60,7 @@ pub fn execute(
         let keep_old = returns_old || item_write::needs_old_item(&meta);
         engine.write_item_stored(&meta, &key, |txn| {
             item_write::ensure_live(txn, &meta)?;
-            let (current, old_size) = match item_write::load_sized(txn, &key, true)? {
-                Some((item, size)) => (item, Some(size)),
-                None => (None, None),
-            };
+            let (current, old_size) = item_write::load_sized(txn, &key, true)?;
             item_write::check_condition(cond.as_ref(), current.as_ref(), common.return_on_failure)?;
             let old = if keep_old { current.clone() } else { None };
             let mut new: Item = current.unwrap_or_else(|| key_item.clone());
