@@ -33,6 +33,13 @@ fn number_size(b: &[u8]) -> Result<usize, CorruptItem> {
     Ok(crate::Number::parse(text).map_err(|_| CorruptItem("invalid number"))?.billed_size())
 }
 
+/// A buffer size that holds a stored item's JSON wire form: at most about twice the
+/// record (type wrappers, quotes and commas around short attributes), so that writing
+/// answers does not regrow and recopy the buffer.
+pub fn json_len_hint(b: &[u8]) -> usize {
+    2 * b.len()
+}
+
 /// The billed size of a stored item, equal to `size::item_size(&decode_item(b)?)` for
 /// a valid record (string contents are not validated here, see [`value_size`]).
 pub fn item_size(b: &[u8]) -> Result<usize, CorruptItem> {

@@ -65,8 +65,7 @@ pub fn execute(
         Some(b) => stator_types::stored::item_size(b).map_err(crate::internal)?,
         None => 0,
     };
-    // An item's JSON is at most about twice its stored form: no regrowth while writing.
-    let mut out = JsonObject::with_capacity(stored.as_ref().map_or(0, |b| 2 * b.len()) + 64);
+    let mut out = JsonObject::with_capacity(stored.as_deref().map_or(0, stator_types::stored::json_len_hint) + 64);
     if let Some(b) = stored {
         match (&projection, &to_get) {
             // The whole item: written straight from its stored form.

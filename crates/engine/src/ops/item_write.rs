@@ -132,35 +132,13 @@ pub fn load(txn: &dyn Transaction, key: &[u8]) -> Result<Option<Item>, DynamoErr
     Ok(load_sized(txn, key, true)?.0)
 }
 
-/// The item a write replaces, as much of it as the write needs.
+/// The item a write replaces, as much of it as the write needs (what [`load_sized`]
+/// read): its billed size when it exists, the item itself when decoded — always for
+/// tables where [`needs_old_item`] is true.
 #[derive(Clone, Copy)]
-pub enum Prior<'a> {
-    /// There was none.
-    Absent,
-    /// The whole item.
-    Item(&'a Item),
-    /// Only its billed size: for tables where [`needs_old_item`] is false.
-    Sized(usize),
-}
-
-impl<'a> Prior<'a> {
-    /// From what [`load_sized`] read: the item if it was decoded, its size if it exists.
-    pub fn of(item: Option<&'a Item>, size: Option<usize>) -> Prior<'a> {
-        match (item, size) {
-            (Some(i), _) => Prior::Item(i),
-            (None, Some(s)) => Prior::Sized(s),
-            (None, None) => Prior::Absent,
-        }
-    }
-
-    /// Its billed size (0 when absent).
-    pub fn size(&self) -> usize {
-        match self {
-            Prior::Absent => 0,
-            Prior::Item(i) => item_size(i),
-            Prior::Sized(s) => *s,
-        }
-    }
+pub struct Prior<'a> {
+    pub item: Option<&'a Item>,
+    pub size: Option<usize>,
 }
 
 /// Whether a write to this table needs the replaced item itself, not only its size:
@@ -210,7 +188,7 @@ pub fn store(
     new: Option<&Item>,
     limits: &crate::WriteLimits<'_>,
 ) -> Result<Stored, DynamoError> {
-    store_prior(txn, meta, key, old.map_or(Prior::Absent, Prior::Item), new, limits)
+    store_prior(txn, meta, key, Prior { item: old, size: old.map(item_size) }, new, limits)
 }
 
 /// [`store`], given as much of the replaced item as the table needs.
@@ -222,16 +200,13 @@ pub fn store_prior(
     new: Option<&Item>,
     limits: &crate::WriteLimits<'_>,
 ) -> Result<Stored, DynamoError> {
-    let old = match prior {
-        Prior::Item(i) => Some(i),
-        Prior::Sized(_) if needs_old_item(meta) => {
-            return Err(DynamoError::Internal("a write to a table with indexes or a stream lost the old item".into()))
-        }
-        Prior::Sized(_) | Prior::Absent => None,
-    };
+    let old = prior.item;
+    if old.is_none() && prior.size.is_some() && needs_old_item(meta) {
+        return Err(DynamoError::Internal("a write to a table with indexes or a stream lost the old item".into()));
+    }
     let collection_limit = limits.max_item_collection_bytes;
     let collection_size = crate::item_collections::account(txn, meta, key, old, new, collection_limit)?;
-    let old_size = prior.size();
+    let old_size = prior.size.unwrap_or(0);
     let new_size = match new {
         Some(item) => {
             let encoded = encode_item(item);
@@ -245,7 +220,7 @@ pub fn store_prior(
             0
         }
     };
-    let count = new.is_some() as i64 - !matches!(prior, Prior::Absent) as i64;
+    let count = new.is_some() as i64 - prior.size.is_some() as i64;
     txn.add_counter(layout::count_key(meta.number), count);
     txn.add_counter(layout::bytes_key(meta.number), new_size as i64 - old_size as i64);
     let async_globals = limits.async_gsi && meta.indexes.iter().any(|i| i.kind == crate::catalog::IndexKind::Global);

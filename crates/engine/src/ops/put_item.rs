@@ -36,7 +36,7 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj, parsed: Option<I
             item_write::ensure_live(txn, &meta)?;
             let (old, old_size) = item_write::load_sized(txn, &key, decode_old)?;
             item_write::check_condition(cond.as_ref(), old.as_ref(), common.return_on_failure)?;
-            let prior = Prior::of(old.as_ref(), old_size);
+            let prior = Prior { item: old.as_ref(), size: old_size };
             let stored = item_write::store_prior(txn, &meta, &key, prior, Some(&item), &engine.write_limits())?;
             let billed = old_size.unwrap_or(0).max(new_size);
             Ok(Outcome::Write(((old, billed), stored)))

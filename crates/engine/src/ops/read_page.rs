@@ -422,14 +422,12 @@ pub fn response(
     consistent: bool,
     cap: ReturnCapacity,
 ) -> Result<Reply, DynamoError> {
-    // Sized for the whole answer up front: an item's JSON is at most about twice its
-    // stored form (the type wrappers, quotes and commas around short attributes), so
-    // the buffer is not regrown and recopied while items are written.
+    // Sized for the whole answer up front.
     let json_len: usize = page
         .items
         .iter()
         .map(|i| match i {
-            PageItem::Stored(b) => 2 * b.len(),
+            PageItem::Stored(b) => stator_types::stored::json_len_hint(b),
             PageItem::Built(item) => 2 * stator_types::size::item_size(item) + 16 * item.len(),
         })
         .sum();

@@ -72,7 +72,7 @@ pub fn execute(
                 return Err(DynamoError::validation("Item size to update has exceeded the maximum allowed size"));
             }
             crate::indexes::check_item(&meta, &new)?;
-            let prior = Prior::of(old.as_ref(), old_size);
+            let prior = Prior { item: old.as_ref(), size: old_size };
             let stored = item_write::store_prior(txn, &meta, &key, prior, Some(&new), &engine.write_limits())?;
             let billed = old_size.unwrap_or(0).max(new_size);
             Ok(Outcome::Write((((old, new), billed), stored)))
