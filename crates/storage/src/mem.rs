@@ -7,23 +7,74 @@
 //! otherwise it searches the snapshot's map. The hash index costs a hash and one or two
 //! cache misses where the B-tree costs a dozen or more key comparisons spread over
 //! several nodes.
+//!
+//! Memory: each pair lives in one allocation ([`Entry`]: key and value) that the map
+//! and the index share by pointer; the index's slots hold that pointer alone (16
+//! bytes) and compare keys through it.
 
 use std::ops::Bound;
 use std::sync::Arc;
 
 use bytes::Bytes;
+use hashbrown::HashTable;
 use imbl::OrdMap;
 use parking_lot::RwLock;
 
 use crate::local::{LocalEngine, Write};
-use crate::{Direction, EngineLimits, KeyRange, ReadView, Result, ScanIter};
+use crate::{Direction, EngineLimits, KeyRange, ReadView, Result, ScanIter, StorageError};
 
-/// Values are reference-counted so that the path copies a write makes under a live
-/// snapshot clone pointers, not bytes, and so that the map and the hash index share
-/// one copy of each. A value keeps the buffer the writer encoded it into (no copy of
-/// a ~1 KB item into a new allocation under the write lock; spare capacity is trimmed
-/// before the lock).
-type Map = OrdMap<Key, Bytes>;
+/// The ordered map: snapshots clone it in O(1) and writes under a live snapshot copy
+/// a path of nodes (pointers to entries, never their bytes).
+type Map = OrdMap<Key, Entry>;
+
+/// One stored pair in one allocation: the key's length (`u32`, little-endian), the
+/// key, the value. Shared by the map and the hash index; a reader's [`Bytes`] keeps
+/// it alive.
+#[derive(Clone)]
+struct Entry(Arc<[u8]>);
+
+/// Bytes before the key in an [`Entry`].
+const KEY_LEN_BYTES: usize = 4;
+
+impl Entry {
+    /// `None` when the key is too long to record (over `u32::MAX` bytes).
+    fn new(key: &[u8], value: &[u8]) -> Option<Entry> {
+        let key_len = u32::try_from(key.len()).ok()?;
+        let mut buf = Vec::with_capacity(KEY_LEN_BYTES + key.len() + value.len());
+        buf.extend_from_slice(&key_len.to_le_bytes());
+        buf.extend_from_slice(key);
+        buf.extend_from_slice(value);
+        Some(Entry(Arc::from(buf)))
+    }
+
+    fn value_start(&self) -> usize {
+        let mut len = [0u8; KEY_LEN_BYTES];
+        len.copy_from_slice(&self.0[..KEY_LEN_BYTES]);
+        KEY_LEN_BYTES + u32::from_le_bytes(len) as usize
+    }
+
+    fn key(&self) -> &[u8] {
+        &self.0[KEY_LEN_BYTES..self.value_start()]
+    }
+
+    fn value(&self) -> &[u8] {
+        &self.0[self.value_start()..]
+    }
+
+    /// The value, shared (no copy).
+    fn to_bytes(&self) -> Bytes {
+        Bytes::from_owner(ValueOf(self.clone()))
+    }
+}
+
+/// An entry seen as its value.
+struct ValueOf(Entry);
+
+impl AsRef<[u8]> for ValueOf {
+    fn as_ref(&self) -> &[u8] {
+        self.0.value()
+    }
+}
 
 /// A stored key. Keys are compared on every step of a B-tree search; held inline (as
 /// most are: a table's keys differ within their first 17 bytes, and most are shorter
@@ -57,7 +108,7 @@ impl Key {
     }
 }
 
-// Equality, order and hash are the byte string's, as `Borrow<[u8]>` requires.
+// Equality and order are the byte string's, as `Borrow<[u8]>` requires.
 impl std::borrow::Borrow<[u8]> for Key {
     fn borrow(&self) -> &[u8] {
         self.as_slice()
@@ -84,20 +135,44 @@ impl Ord for Key {
     }
 }
 
-impl std::hash::Hash for Key {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.as_slice().hash(state)
-    }
-}
-
 /// The engine's state: both structures always hold the same entries.
 #[derive(Default)]
 struct State {
     map: Map,
-    /// Hashed with foldhash, seeded per process: keys are client-chosen.
-    index: foldhash::HashMap<Key, Bytes>,
+    /// The entries by their keys' hashes.
+    index: HashTable<Entry>,
+    /// Hashes keys with foldhash, seeded per process: keys are client-chosen.
+    hasher: foldhash::fast::RandomState,
     /// Incremented by every applied batch.
     version: u64,
+}
+
+impl State {
+    fn hash(&self, key: &[u8]) -> u64 {
+        std::hash::BuildHasher::hash_one(&self.hasher, key)
+    }
+
+    fn latest(&self, key: &[u8]) -> Option<&Entry> {
+        self.index.find(self.hash(key), |e| e.key() == key)
+    }
+
+    fn set(&mut self, entry: Entry) {
+        let hash = self.hash(entry.key());
+        let hasher = &self.hasher;
+        match self.index.entry(hash, |e| e.key() == entry.key(), |e| std::hash::BuildHasher::hash_one(hasher, e.key()))
+        {
+            hashbrown::hash_table::Entry::Occupied(mut o) => *o.get_mut() = entry,
+            hashbrown::hash_table::Entry::Vacant(v) => {
+                v.insert(entry);
+            }
+        }
+    }
+
+    fn remove(&mut self, key: &[u8]) {
+        if let Ok(found) = self.index.find_entry(self.hash(key), |e| e.key() == key) {
+            found.remove();
+        }
+    }
 }
 
 /// The in-memory engine (`--in-memory`): nothing outlives the process.
@@ -130,10 +205,10 @@ impl ReadView for MemSnapshot {
         {
             let live = self.live.read();
             if live.version == self.version {
-                return Ok(live.index.get(key).cloned());
+                return Ok(live.latest(key).map(Entry::to_bytes));
             }
         }
-        Ok(self.map.get(key).cloned())
+        Ok(self.map.get(key).map(Entry::to_bytes))
     }
 
     fn scan(&self, range: KeyRange, dir: Direction) -> ScanIter<'_> {
@@ -144,7 +219,7 @@ impl ReadView for MemSnapshot {
             }
         }
         let owned: (Bound<&[u8]>, Bound<&[u8]>) = bounds;
-        let iter = self.map.range::<_, [u8]>(owned).map(|(k, v)| Ok((k.as_slice().to_vec(), v.clone())));
+        let iter = self.map.range::<_, [u8]>(owned).map(|(k, e)| Ok((k.as_slice().to_vec(), e.to_bytes())));
         match dir {
             Direction::Forward => Box::new(iter),
             Direction::Reverse => Box::new(iter.rev()),
@@ -169,30 +244,34 @@ impl LocalEngine for MemEngine {
     }
 
     fn get_latest(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        Ok(self.state.read().index.get(key).map(|v| v.to_vec()))
+        Ok(self.state.read().latest(key).map(|e| e.value().to_vec()))
     }
 
-    fn apply(&self, mut batch: Vec<Write>, _write_through: bool, _generation: u64) -> Result<()> {
-        // Spare capacity would be kept for the value's lifetime; trimming it can move
-        // the bytes, so it happens before the lock.
-        for (_, v) in &mut batch {
-            if let Some(v) = v {
-                v.shrink_to_fit();
-            }
+    fn apply(&self, batch: Vec<Write>, _write_through: bool, _generation: u64) -> Result<()> {
+        // Entries are built (allocated and copied) before the lock.
+        let mut writes = Vec::with_capacity(batch.len());
+        for (k, v) in batch {
+            let entry = match v {
+                Some(v) => Some(
+                    Entry::new(&k, &v)
+                        .ok_or_else(|| StorageError::Engine(format!("key of {} bytes is too long", k.len())))?,
+                ),
+                None => None,
+            };
+            writes.push((Key::new(&k), entry));
         }
         let mut state = self.state.write();
         let state = &mut *state;
         state.version += 1;
-        for (k, v) in batch {
-            match v {
-                Some(v) => {
-                    let (k, v) = (Key::new(&k), Bytes::from(v));
-                    state.map.insert(k.clone(), v.clone());
-                    state.index.insert(k, v);
+        for (k, entry) in writes {
+            match entry {
+                Some(entry) => {
+                    state.map.insert(k, entry.clone());
+                    state.set(entry);
                 }
                 None => {
+                    state.remove(k.as_slice());
                     state.map.remove(k.as_slice());
-                    state.index.remove(k.as_slice());
                 }
             }
         }
@@ -206,7 +285,7 @@ impl LocalEngine for MemEngine {
     fn limits(&self) -> EngineLimits {
         EngineLimits {
             name: "memory",
-            max_key_len: usize::MAX,
+            max_key_len: u32::MAX as usize,
             max_value_len: usize::MAX,
             durable: false,
             native_checkpoint: true,
@@ -221,6 +300,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+    use crate::Kv;
 
     fn apply(e: &MemEngine, batch: &[(u8, Option<u8>)]) {
         let batch = batch.iter().map(|&(k, v)| (vec![k], v.map(|v| vec![v]))).collect();
@@ -243,6 +323,28 @@ mod tests {
         assert_eq!(after.get(&[2]).unwrap(), None);
         assert_eq!(after.get(&[3]).unwrap(), Some(vec![30]));
         assert_eq!(e.get_latest(&[3]).unwrap(), Some(vec![30]));
+    }
+
+    #[test]
+    fn values_read_stay_valid_after_their_keys_are_overwritten_or_removed() {
+        let e = MemEngine::new();
+        let (k1, k2) = (b"a key".to_vec(), vec![7u8; 100]);
+        e.apply(vec![(k1.clone(), Some(b"first".to_vec())), (k2.clone(), Some(vec![]))], false, 0).unwrap();
+        let snap = e.snapshot();
+        let shared = snap.get_shared(&k1).unwrap().unwrap();
+        let empty = snap.get_shared(&k2).unwrap().unwrap();
+        let scanned: Vec<Kv> = snap
+            .scan(KeyRange { start: Bound::Unbounded, end: Bound::Unbounded }, Direction::Forward)
+            .collect::<Result<_>>()
+            .unwrap();
+        drop(snap);
+        e.apply(vec![(k1.clone(), Some(b"second".to_vec())), (k2.clone(), None)], false, 0).unwrap();
+        assert_eq!(&shared[..], b"first");
+        assert!(empty.is_empty());
+        // Byte order: [7, …] before "a key".
+        assert_eq!(scanned, vec![(k2.clone(), Bytes::new()), (k1.clone(), Bytes::from_static(b"first"))]);
+        assert_eq!(e.get_latest(&k1).unwrap(), Some(b"second".to_vec()));
+        assert_eq!(e.get_latest(&k2).unwrap(), None);
     }
 
     proptest! {
