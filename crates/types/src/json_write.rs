@@ -23,13 +23,61 @@ pub fn write_text(out: &mut Vec<u8>, bytes: &[u8]) -> bool {
     write_escaped(out, bytes, false)
 }
 
-/// The escaping loop. Unless `checked`, bytes from the first non-ASCII one on are
-/// validated as UTF-8 (once) before they are copied.
-fn write_escaped(out: &mut Vec<u8>, bytes: &[u8], mut checked: bool) -> bool {
+/// Writes `bytes` as a JSON string literal. Unless `checked`, bytes from the first
+/// non-ASCII one on are validated as UTF-8 (once) before they are copied.
+#[inline]
+fn write_escaped(out: &mut Vec<u8>, bytes: &[u8], checked: bool) -> bool {
+    let clean = clean_prefix(bytes, !checked);
+    if clean == bytes.len() {
+        // Nothing to escape (the common case): one copy.
+        out.reserve(bytes.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(bytes);
+        out.push(b'"');
+        return true;
+    }
+    escape_from(out, bytes, clean, checked)
+}
+
+/// A length of leading bytes of `bytes` that need no work (see [`byte_needs_work`]):
+/// all of them when none does, otherwise a point at or before the first that does.
+#[inline]
+fn clean_prefix(bytes: &[u8], non_ascii: bool) -> usize {
+    let n = bytes.len();
+    if n >= 16 {
+        // Sixteen bytes at a time, then the last sixteen (overlapping what was checked).
+        let mut rest = bytes;
+        while let Some((chunk, tail)) = rest.split_first_chunk::<16>() {
+            if chunk_needs_work(chunk, non_ascii) {
+                return n - rest.len();
+            }
+            rest = tail;
+        }
+        match bytes.last_chunk::<16>() {
+            Some(last) if rest.is_empty() || !chunk_needs_work(last, non_ascii) => n,
+            _ => n - rest.len(),
+        }
+    } else if let (Some(first), Some(last)) = (bytes.first_chunk::<8>(), bytes.last_chunk::<8>()) {
+        // Eight to fifteen bytes: two words, overlapping.
+        let dirty = word_needs_work(u64::from_le_bytes(*first), non_ascii)
+            || word_needs_work(u64::from_le_bytes(*last), non_ascii);
+        if dirty {
+            0
+        } else {
+            n
+        }
+    } else {
+        bytes.iter().position(|&b| byte_needs_work(b, non_ascii)).unwrap_or(n)
+    }
+}
+
+/// Escapes `bytes` from `i` on (everything before `i` needs no work). Unless
+/// `checked`, bytes from the first non-ASCII one on are validated as UTF-8 (once).
+#[inline(never)]
+fn escape_from(out: &mut Vec<u8>, bytes: &[u8], mut i: usize, mut checked: bool) -> bool {
     out.reserve(bytes.len() + 2);
     out.push(b'"');
     let mut start = 0;
-    let mut i = 0;
     loop {
         // Sixteen bytes at a time while none needs escaping (or checking): a
         // branch-free test over a fixed-size chunk, which compiles to vector compares.
