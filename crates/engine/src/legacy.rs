@@ -10,18 +10,20 @@ use stator_types::AttributeValue;
 
 /// Refuses a request that uses legacy and expression members together.
 pub fn refuse_mixing(req: Obj, legacy: &[&str], expressions: &[&str]) -> Result<(), DynamoError> {
+    let present = |names: &[&str]| names.iter().any(|n| req.get(n).is_some());
+    // Checked first without building anything: every request passes through here.
+    if !present(legacy) || !present(expressions) {
+        return Ok(());
+    }
     let used = |names: &[&str]| -> Vec<String> {
         names.iter().filter(|n| req.get(n).is_some()).map(|n| n.to_string()).collect()
     };
     let (l, e) = (used(legacy), used(expressions));
-    if !l.is_empty() && !e.is_empty() {
-        return Err(DynamoError::validation(format!(
-            "Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {{{}}} Expression parameters: {{{}}}",
-            l.join(", "),
-            e.join(", ")
-        )));
-    }
-    Ok(())
+    Err(DynamoError::validation(format!(
+        "Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {{{}}} Expression parameters: {{{}}}",
+        l.join(", "),
+        e.join(", ")
+    )))
 }
 
 fn entries<'a>(req: Obj<'a>, member: &str) -> Result<Option<Vec<(String, Obj<'a>)>>, DynamoError> {

@@ -25,24 +25,43 @@ pub fn scope(header: Option<&str>) -> Result<Scope<'_>, DynamoError> {
         )));
     };
     // The first `Credential=` component (SDKs put it first: the search stops there,
-    // before the signed-header list and the signature).
-    let credential = rest.split(',').find_map(|part| part.trim().strip_prefix("Credential="));
+    // before the signed-header list and the signature). Scanned as bytes: this runs
+    // for every request.
+    let mut credential = None;
+    let mut from = 0;
+    while from <= rest.len() {
+        let end = rest.as_bytes()[from..].iter().position(|&b| b == b',').map_or(rest.len(), |i| from + i);
+        if let Some(c) = rest[from..end].trim().strip_prefix("Credential=") {
+            credential = Some(c);
+            break;
+        }
+        from = end + 1;
+    }
     let Some(credential) = credential else {
         return Err(DynamoError::IncompleteSignature(format!(
             "Authorization header requires 'Credential' parameter. Authorization={h}"
         )));
     };
     // Exactly five parts: key/date/region/service/aws4_request.
-    let mut parts = credential.split('/');
-    let mut next = || parts.next().unwrap_or_default();
-    let (key, _date, region, _service, terminator) = (next(), next(), next(), next(), next());
-    if terminator == "aws4_request" && parts.next().is_none() && !key.is_empty() && !region.is_empty() {
-        Ok(Scope { access_key: key, region })
-    } else {
-        Err(DynamoError::IncompleteSignature(format!(
-            "Credential should be scoped to a valid region. Authorization={h}"
-        )))
+    let mut slashes = [0usize; 4];
+    let mut found = 0;
+    for (i, &b) in credential.as_bytes().iter().enumerate() {
+        if b == b'/' {
+            if found == slashes.len() {
+                found += 1;
+                break;
+            }
+            slashes[found] = i;
+            found += 1;
+        }
     }
+    if found == slashes.len() {
+        let (key, region) = (&credential[..slashes[0]], &credential[slashes[1] + 1..slashes[2]]);
+        if &credential[slashes[3] + 1..] == "aws4_request" && !key.is_empty() && !region.is_empty() {
+            return Ok(Scope { access_key: key, region });
+        }
+    }
+    Err(DynamoError::IncompleteSignature(format!("Credential should be scoped to a valid region. Authorization={h}")))
 }
 
 #[cfg(test)]
@@ -64,6 +83,7 @@ mod tests {
             "AWS4-HMAC-SHA256 SignedHeaders=host, Credential=AKID/20240101/eu-west-1/dynamodb/aws4_request ,Signature=abc",
             "AWS4-HMAC-SHA256 Credential=AKID/20240101/eu-west-1/dynamodb/aws4_request",
             "AWS4-HMAC-SHA256   Credential=AKID/20240101/eu-west-1/dynamodb/aws4_request,SignedHeaders=host",
+            "AWS4-HMAC-SHA256 ,, Credential=AKID/20240101/eu-west-1/dynamodb/aws4_request,",
         ] {
             assert_eq!(scope(Some(h)).unwrap(), Scope { access_key: "AKID", region: "eu-west-1" }, "{h}");
         }
@@ -72,6 +92,10 @@ mod tests {
             "/20240101/eu-west-1/dynamodb/aws4_request",
             "AKID/20240101//dynamodb/aws4_request",
             "AKID/20240101/eu-west-1/dynamodb/aws5_request",
+            "AKID/20240101/eu-west-1/aws4_request",
+            "AKID/20240101/eu-west-1/dynamodb/",
+            "AKID",
+            "",
         ] {
             let h = format!("AWS4-HMAC-SHA256 Credential={bad}, SignedHeaders=host, Signature=abc");
             assert!(matches!(scope(Some(&h)), Err(DynamoError::IncompleteSignature(_))), "{bad}");
