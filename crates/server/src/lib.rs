@@ -60,6 +60,9 @@ pub struct ServerConfig {
     pub stream_rollover: std::time::Duration,
     /// Connection and in-flight request bounds.
     pub limits: http::Limits,
+    /// The durable store's block cache, in bytes (with the memtables, what bounds its
+    /// memory whatever the data size).
+    pub cache_bytes: u64,
 }
 
 /// Sets up logging to stderr.
@@ -79,7 +82,7 @@ pub fn open_engine(config: &ServerConfig) -> Result<Engine, String> {
         StorageChoice::Memory => Arc::new(LocalStore::new(MemEngine::new(), policy)),
         StorageChoice::Disk(dir) => {
             std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-            let engine = open_fjall(dir).map_err(|e| {
+            let engine = open_fjall(dir, config.cache_bytes).map_err(|e| {
                 format!(
                     "cannot open the store in {}: {e}. The data directory is damaged or not Stator's; \
                      Stator does not serve damaged data: restore the directory from a copy, or move it \
@@ -107,14 +110,15 @@ pub fn open_engine(config: &ServerConfig) -> Result<Engine, String> {
 /// Opens the durable engine. Recovery of some damaged journals makes the engine panic
 /// (an assertion in fjall 3.1's journal reader) rather than return an error: that is
 /// caught here and reported like any other damage, without the panic's noise.
-fn open_fjall(dir: &std::path::Path) -> Result<FjallEngine, String> {
+fn open_fjall(dir: &std::path::Path, cache_bytes: u64) -> Result<FjallEngine, String> {
     let message = Arc::new(parking_lot::Mutex::new(None::<String>));
     let previous = std::panic::take_hook();
     let slot = message.clone();
     std::panic::set_hook(Box::new(move |info| {
         *slot.lock() = Some(info.to_string());
     }));
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| FjallEngine::open(dir)));
+    let result =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| FjallEngine::open_with_cache(dir, cache_bytes)));
     std::panic::set_hook(previous);
     match result {
         Ok(r) => r.map_err(|e| e.to_string()),

@@ -73,6 +73,10 @@ struct ServeArgs {
     /// Most requests served at once (each may carry up to 16 MB); beyond, ThrottlingException.
     #[arg(long, default_value_t = 256)]
     max_in_flight: usize,
+    /// The durable store's block cache, in MiB: with the memtables, what bounds the
+    /// server's memory whatever the data size (ignored with `--in-memory`).
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
+    cache_mib: u64,
     /// Log filter: error, warn, info, debug, trace, or a tracing directive.
     #[arg(long, default_value = "info")]
     log_level: String,
@@ -114,6 +118,7 @@ fn main() -> ExitCode {
                 housekeeping_interval: std::time::Duration::from_millis(a.housekeeping_interval_ms.max(10)),
                 stream_rollover: std::time::Duration::from_secs(a.stream_shard_rollover_secs.max(1)),
                 limits: stator_server::Limits { max_connections: a.max_connections, max_in_flight: a.max_in_flight },
+                cache_bytes: a.cache_mib * 1024 * 1024,
             };
             match stator_server::serve(config) {
                 Ok(()) => ExitCode::SUCCESS,

@@ -42,6 +42,8 @@ struct Open {
 
 struct Shared {
     dir: PathBuf,
+    /// The block cache's size, kept for reopening.
+    cache_bytes: u64,
     /// `None` only while a reopen failed (then every read and write fails until a
     /// later attempt succeeds).
     open: RwLock<Option<Arc<Open>>>,
@@ -57,10 +59,13 @@ fn err(e: impl std::fmt::Display) -> StorageError {
     StorageError::Engine(e.to_string())
 }
 
-fn open_at(dir: &Path) -> Result<Open> {
-    // Bounded memory whatever the data size: a 32 MiB block cache (fjall's default,
-    // made explicit) and 32 MiB memtables.
-    let db = Database::builder(dir).cache_size(32 * 1024 * 1024).open().map_err(err)?;
+/// The block cache's size unless configured: fjall's default, made explicit.
+pub const DEFAULT_CACHE_BYTES: u64 = 32 * 1024 * 1024;
+
+fn open_at(dir: &Path, cache_bytes: u64) -> Result<Open> {
+    // Bounded memory whatever the data size: the block cache (`cache_bytes`) and
+    // 32 MiB memtables.
+    let db = Database::builder(dir).cache_size(cache_bytes).open().map_err(err)?;
     let ks = db.keyspace("stator", keyspace_options).map_err(err)?;
     Ok(Open { db, ks })
 }
@@ -85,12 +90,18 @@ fn unavailable() -> StorageError {
 }
 
 impl FjallEngine {
-    /// Opens (or creates) the store in `dir`.
+    /// Opens (or creates) the store in `dir` with the default block cache.
     pub fn open(dir: &Path) -> Result<Self> {
-        let open = open_at(dir)?;
+        Self::open_with_cache(dir, DEFAULT_CACHE_BYTES)
+    }
+
+    /// Opens (or creates) the store in `dir` with a block cache of `cache_bytes`.
+    pub fn open_with_cache(dir: &Path, cache_bytes: u64) -> Result<Self> {
+        let open = open_at(dir, cache_bytes)?;
         Ok(FjallEngine {
             shared: Arc::new(Shared {
                 dir: dir.to_path_buf(),
+                cache_bytes,
                 open: RwLock::new(Some(Arc::new(open))),
                 failed: AtomicBool::new(false),
                 recovering: Mutex::new(false),
@@ -178,8 +189,8 @@ fn recover(shared: &Shared) {
         }
         // Dropping the old database stops its workers and releases its lock file.
         *open = None;
-        let dir = shared.dir.clone();
-        match std::panic::catch_unwind(move || open_at(&dir)) {
+        let (dir, cache_bytes) = (shared.dir.clone(), shared.cache_bytes);
+        match std::panic::catch_unwind(move || open_at(&dir, cache_bytes)) {
             Ok(Ok(o)) => {
                 *open = Some(Arc::new(o));
                 // Under the `recovering` lock: a write failing right after this sees no

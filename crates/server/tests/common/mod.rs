@@ -41,6 +41,13 @@ impl Server {
         Self::spawn(&["--data-dir", dir.to_str().expect("utf-8 path")], Some(dir.to_path_buf()))
     }
 
+    /// A durable server over `dir` with extra `serve` options.
+    pub fn start_durable_with(dir: &Path, extra: &[&str]) -> Server {
+        let mut args = vec!["--data-dir", dir.to_str().expect("utf-8 path")];
+        args.extend_from_slice(extra);
+        Self::spawn(&args, Some(dir.to_path_buf()))
+    }
+
     /// Takes over a running `stator` child whose listening line was read.
     pub fn adopt(child: Child, port: u16, data_dir: Option<PathBuf>) -> Server {
         Server { child, port, data_dir }
