@@ -9,8 +9,8 @@
 //! several nodes.
 //!
 //! Memory: each pair lives in one allocation ([`Entry`]: key and value) that the map
-//! and the index share by pointer; the index's slots hold that pointer alone (16
-//! bytes) and compare keys through it.
+//! and the index share by pointer; the index's slots hold that pointer alone (one
+//! word) and compare keys through it.
 
 use std::ops::Bound;
 use std::sync::Arc;
@@ -19,6 +19,7 @@ use bytes::Bytes;
 use hashbrown::HashTable;
 use imbl::OrdMap;
 use parking_lot::RwLock;
+use triomphe::ThinArc;
 
 use crate::local::{LocalEngine, Write};
 use crate::{Direction, EngineLimits, KeyRange, ReadView, Result, ScanIter, StorageError};
@@ -27,38 +28,33 @@ use crate::{Direction, EngineLimits, KeyRange, ReadView, Result, ScanIter, Stora
 /// a path of nodes (pointers to entries, never their bytes).
 type Map = OrdMap<Key, Entry>;
 
-/// One stored pair in one allocation: the key's length (`u32`, little-endian), the
-/// key, the value. Shared by the map and the hash index; a reader's [`Bytes`] keeps
-/// it alive.
+/// One stored pair in one allocation: the key's length in the header, then the key
+/// and the value. Shared by the map and the hash index; a reader's [`Bytes`] keeps
+/// it alive. A thin pointer (8 bytes): the index's slots and the map's values are
+/// one word each.
 #[derive(Clone)]
-struct Entry(Arc<[u8]>);
-
-/// Bytes before the key in an [`Entry`].
-const KEY_LEN_BYTES: usize = 4;
+struct Entry(ThinArc<u32, u8>);
 
 impl Entry {
     /// `None` when the key is too long to record (over `u32::MAX` bytes).
     fn new(key: &[u8], value: &[u8]) -> Option<Entry> {
         let key_len = u32::try_from(key.len()).ok()?;
-        let mut buf = Vec::with_capacity(KEY_LEN_BYTES + key.len() + value.len());
-        buf.extend_from_slice(&key_len.to_le_bytes());
-        buf.extend_from_slice(key);
-        buf.extend_from_slice(value);
-        Some(Entry(Arc::from(buf)))
+        let mut pair = Vec::with_capacity(key.len() + value.len());
+        pair.extend_from_slice(key);
+        pair.extend_from_slice(value);
+        Some(Entry(ThinArc::from_header_and_slice(key_len, &pair)))
     }
 
-    fn value_start(&self) -> usize {
-        let mut len = [0u8; KEY_LEN_BYTES];
-        len.copy_from_slice(&self.0[..KEY_LEN_BYTES]);
-        KEY_LEN_BYTES + u32::from_le_bytes(len) as usize
+    fn key_len(&self) -> usize {
+        self.0.header.header as usize
     }
 
     fn key(&self) -> &[u8] {
-        &self.0[KEY_LEN_BYTES..self.value_start()]
+        &self.0.slice[..self.key_len()]
     }
 
     fn value(&self) -> &[u8] {
-        &self.0[self.value_start()..]
+        &self.0.slice[self.key_len()..]
     }
 
     /// The value, shared (no copy).
