@@ -52,6 +52,18 @@ async fn main() {
         .http_client(aws_smithy_http_client::Builder::new().build_http())
         .build();
     let c = Client::from_conf(conf);
+    // SCALE_LOAD=0: measure a store loaded by an earlier run (scripts/scale.sh with
+    // SCALE_DATA_DIR), after its background compaction has settled.
+    if std::env::var("SCALE_LOAD").is_ok_and(|v| v == "0") {
+        println!("idle RSS of the loaded store: {} MiB", rss_kib(&pid, "VmRSS:") / 1024);
+    } else {
+        load(&c, &pid, items, partitions).await;
+    }
+    read_back(&c, &pid, items).await;
+}
+
+/// Creates the table afresh and loads `items` items with BatchWriteItem.
+async fn load(c: &Client, pid: &str, items: usize, partitions: usize) {
     let _ = c.delete_table().table_name("scale").send().await;
     c.create_table()
         .table_name("scale")
@@ -67,7 +79,7 @@ async fn main() {
         .send()
         .await
         .unwrap();
-    println!("idle RSS before load: {} MiB", rss_kib(&pid, "VmRSS:") / 1024);
+    println!("idle RSS before load: {} MiB", rss_kib(pid, "VmRSS:") / 1024);
 
     // Load: CONCURRENCY tasks, each taking every CONCURRENCY-th batch of 25.
     let t0 = Instant::now();
@@ -108,8 +120,12 @@ async fn main() {
         "loaded {items} items ({partitions} partitions × {PER_PARTITION}) in {load_s:.1} s: {:.0} items/s",
         items as f64 / load_s
     );
-    println!("RSS after load: {} MiB (peak {} MiB)", rss_kib(&pid, "VmRSS:") / 1024, rss_kib(&pid, "VmHWM:") / 1024);
+    println!("RSS after load: {} MiB (peak {} MiB)", rss_kib(pid, "VmRSS:") / 1024, rss_kib(pid, "VmHWM:") / 1024);
+}
 
+/// Pages a partition (and the table unless SCALE_SCAN=0) and times GetItem of random
+/// items.
+async fn read_back(c: &Client, pid: &str, items: usize) {
     // Query one 10,000-item partition, 1,000 items per page.
     let mut lat = Vec::new();
     let mut start = None;
@@ -181,7 +197,7 @@ async fn main() {
         pct(&mut lat, 0.5),
         pct(&mut lat, 0.99)
     );
-    println!("RSS after gets: {} MiB (peak {} MiB)", rss_kib(&pid, "VmRSS:") / 1024, rss_kib(&pid, "VmHWM:") / 1024);
+    println!("RSS after gets: {} MiB (peak {} MiB)", rss_kib(pid, "VmRSS:") / 1024, rss_kib(pid, "VmHWM:") / 1024);
     if std::env::var("SCALE_SCAN").is_ok_and(|v| v == "0") {
         return;
     }
@@ -209,5 +225,5 @@ async fn main() {
         pct(&mut lat, 0.5),
         pct(&mut lat, 0.99)
     );
-    println!("RSS at end: {} MiB (peak {} MiB)", rss_kib(&pid, "VmRSS:") / 1024, rss_kib(&pid, "VmHWM:") / 1024);
+    println!("RSS at end: {} MiB (peak {} MiB)", rss_kib(pid, "VmRSS:") / 1024, rss_kib(pid, "VmHWM:") / 1024);
 }
