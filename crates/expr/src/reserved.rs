@@ -586,8 +586,12 @@ pub fn is_reserved(word: &str) -> bool {
     if word.len() > 16 || !word.is_ascii() {
         return false;
     }
-    let upper = word.to_ascii_uppercase();
-    RESERVED_WORDS.binary_search(&upper.as_str()).is_ok()
+    // Upper-cased on the stack: this runs for every attribute name of every expression.
+    let mut buf = [0u8; 16];
+    let upper = &mut buf[..word.len()];
+    upper.copy_from_slice(word.as_bytes());
+    upper.make_ascii_uppercase();
+    RESERVED_WORDS.binary_search_by(|w| w.as_bytes().cmp(upper)).is_ok()
 }
 
 #[cfg(test)]
@@ -606,7 +610,22 @@ mod tests {
         for w in ["status", "STATUS", "Status", "abort", "zone", "size", "name", "ttl", "flattern", "innter"] {
             assert!(is_reserved(w), "{w}");
         }
-        for w in ["attribute_exists", "foo", "statuses", "a", "", "ß"] {
+        for w in RESERVED_WORDS {
+            assert!(is_reserved(&w.to_ascii_lowercase()) && is_reserved(w), "{w}");
+        }
+        for w in [
+            "attribute_exists",
+            "foo",
+            "statuses",
+            "a",
+            "",
+            "ß",
+            "zones",
+            "ZON",
+            "abortx",
+            "sixteen_bytes_ab",
+            "seventeen_bytes_a",
+        ] {
             assert!(!is_reserved(w), "{w}");
         }
     }

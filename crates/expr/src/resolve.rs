@@ -17,8 +17,10 @@ use crate::syntax::{RawElem, RawPath, Ref};
 pub struct Resolver<'a> {
     names: Option<&'a HashMap<String, String>>,
     values: Option<&'a HashMap<String, AttributeValue>>,
-    used_names: BTreeSet<String>,
-    used_values: BTreeSet<String>,
+    /// The supplied names and values referenced so far (borrowed from the maps: no
+    /// copies per reference).
+    used_names: BTreeSet<&'a str>,
+    used_values: BTreeSet<&'a str>,
 }
 
 fn valid_key(key: &str, sigil: char) -> bool {
@@ -26,8 +28,8 @@ fn valid_key(key: &str, sigil: char) -> bool {
         .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
 }
 
-fn unused<'k>(keys: impl Iterator<Item = &'k String>, used: &BTreeSet<String>) -> Vec<&'k str> {
-    let mut out: Vec<&str> = keys.filter(|k| !used.contains(*k)).map(String::as_str).collect();
+fn unused<'k>(keys: impl Iterator<Item = &'k String>, used: &BTreeSet<&str>) -> Vec<&'k str> {
+    let mut out: Vec<&str> = keys.filter(|k| !used.contains(k.as_str())).map(String::as_str).collect();
     out.sort_unstable();
     out
 }
@@ -130,10 +132,14 @@ impl<'a> Resolver<'a> {
         for r in refs {
             match r {
                 Ref::Name(n) => {
-                    self.used_names.insert(n.clone());
+                    if let Some((k, _)) = self.names.and_then(|m| m.get_key_value(n)) {
+                        self.used_names.insert(k);
+                    }
                 }
                 Ref::Value(v) => {
-                    self.used_values.insert(v.clone());
+                    if let Some((k, _)) = self.values.and_then(|m| m.get_key_value(v)) {
+                        self.used_values.insert(k);
+                    }
                 }
                 Ref::Ident(_) => {}
             }
