@@ -86,11 +86,16 @@ pub fn partition_hash(encoded_pk: &[u8]) -> u64 {
 
 /// The prefix of every item key of one partition.
 pub fn partition_prefix(table: u64, pk: &AttributeValue) -> Vec<u8> {
-    let mut enc = Vec::with_capacity(32);
-    encode_key_value(pk, &mut enc);
-    let mut k = items_prefix(table);
-    k.extend_from_slice(&partition_hash(&enc).to_be_bytes());
-    k.extend_from_slice(&enc);
+    // Built in place (one allocation, room for a sort key): the items prefix, the
+    // hash's eight bytes (filled in once the encoded key after them is known), the key.
+    const HASH_AT: usize = 9;
+    let mut k = Vec::with_capacity(64);
+    k.push(ITEMS);
+    k.extend_from_slice(&table.to_be_bytes());
+    k.extend_from_slice(&[0; 8]);
+    encode_key_value(pk, &mut k);
+    let hash = partition_hash(&k[HASH_AT + 8..]);
+    k[HASH_AT..HASH_AT + 8].copy_from_slice(&hash.to_be_bytes());
     k
 }
 
@@ -244,6 +249,27 @@ pub fn live_key(table: u64) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Item keys are part of the on-disk format: these bytes must never change.
+    #[test]
+    fn item_keys_are_stable() {
+        use stator_types::Number;
+        let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+        let s = |v: &str| AttributeValue::S(v.into());
+        assert_eq!(
+            hex(&item_key(7, &s("ab\0c"), Some(&AttributeValue::N(Number::parse("-1.5").unwrap())))),
+            "020000000000000007975a6d0c907f71dd616200ff6300017f7d0905ff"
+        );
+        assert_eq!(
+            hex(&item_key(1, &AttributeValue::B(vec![0, 255, 0]), None)),
+            "0200000000000000010efc03a160a53ac600ffff00ff0001"
+        );
+        assert_eq!(hex(&partition_prefix(u64::MAX, &s(""))), "02ffffffffffffffff412ba1049e30032f0001");
+        assert_eq!(
+            hex(&item_key(2, &s("k00001234"), Some(&s("s\0")))),
+            "020000000000000002a8e383ac5e49702f6b303030303132333400017300ff0001"
+        );
+    }
 
     #[test]
     fn segments_partition_the_hash_space() {

@@ -33,11 +33,16 @@ pub fn encode_key_prefix(prefix: &[u8], out: &mut Vec<u8>) {
 /// prefix sorts first and no encoding is a prefix of another.
 fn encode_bytes(b: &[u8], out: &mut Vec<u8>) {
     out.reserve(b.len() + 2);
-    for &c in b {
-        out.push(c);
-        if c == 0 {
-            out.push(0xFF);
+    if b.contains(&0) {
+        for &c in b {
+            out.push(c);
+            if c == 0 {
+                out.push(0xFF);
+            }
         }
+    } else {
+        // The common case (every string key): copied whole.
+        out.extend_from_slice(b);
     }
     out.extend_from_slice(&[0x00, 0x01]);
 }
