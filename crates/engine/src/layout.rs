@@ -62,7 +62,12 @@ pub fn catalog_range() -> KeyRange {
 
 /// The prefix of every item key of a table.
 pub fn items_prefix(table: u64) -> Vec<u8> {
-    let mut k = Vec::with_capacity(9);
+    items_prefix_with_room(table, 0)
+}
+
+/// [`items_prefix`] in a buffer with room for `more` bytes after it.
+fn items_prefix_with_room(table: u64, more: usize) -> Vec<u8> {
+    let mut k = Vec::with_capacity(9 + more);
     k.push(ITEMS);
     k.extend_from_slice(&table.to_be_bytes());
     k
@@ -89,9 +94,7 @@ pub fn partition_prefix(table: u64, pk: &AttributeValue) -> Vec<u8> {
     // Built in place (one allocation, room for a sort key): the items prefix, the
     // hash's eight bytes (filled in once the encoded key after them is known), the key.
     const HASH_AT: usize = 9;
-    let mut k = Vec::with_capacity(64);
-    k.push(ITEMS);
-    k.extend_from_slice(&table.to_be_bytes());
+    let mut k = items_prefix_with_room(table, 55);
     k.extend_from_slice(&[0; 8]);
     encode_key_value(pk, &mut k);
     let hash = partition_hash(&k[HASH_AT + 8..]);
