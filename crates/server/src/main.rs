@@ -12,6 +12,8 @@ use stator_server::{ServerConfig, StorageChoice, SyncMode};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+const MIB: u64 = 1024 * 1024;
+
 /// Stator: a DynamoDB-compatible database server.
 #[derive(Parser)]
 #[command(name = "stator", version, about)]
@@ -75,7 +77,7 @@ struct ServeArgs {
     max_in_flight: usize,
     /// The durable store's block cache, in MiB: with the memtables, what bounds the
     /// server's memory whatever the data size (ignored with `--in-memory`).
-    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
+    #[arg(long, default_value_t = stator_storage::fjall_engine::DEFAULT_CACHE_BYTES / MIB, value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
     cache_mib: u64,
     /// Log filter: error, warn, info, debug, trace, or a tracing directive.
     #[arg(long, default_value = "info")]
@@ -118,7 +120,7 @@ fn main() -> ExitCode {
                 housekeeping_interval: std::time::Duration::from_millis(a.housekeeping_interval_ms.max(10)),
                 stream_rollover: std::time::Duration::from_secs(a.stream_shard_rollover_secs.max(1)),
                 limits: stator_server::Limits { max_connections: a.max_connections, max_in_flight: a.max_in_flight },
-                cache_bytes: a.cache_mib * 1024 * 1024,
+                cache_bytes: a.cache_mib * MIB,
             };
             match stator_server::serve(config) {
                 Ok(()) => ExitCode::SUCCESS,
