@@ -77,6 +77,9 @@ const PATHS: &[Path] = &[
     ("decode_put_request_direct", |f| {
         black_box(Obj::parse_body_with_item(&f.put_body, "Item").unwrap());
     }),
+    ("decode_put_request_to_record", |f| {
+        black_box(Engine::parse_member(Operation::PutItem, &f.put_body).unwrap());
+    }),
     ("encode_item", |f| {
         black_box(encode_item(&f.item));
     }),
@@ -126,8 +129,8 @@ const PATHS: &[Path] = &[
         black_box(f.engine.reply(&ctx(), Operation::PutItem, &m).unwrap().into_bytes());
     }),
     ("engine_put_item_direct", |f| {
-        let (m, item) = Obj::parse_body_with_item(&f.put_body, "Item").unwrap();
-        black_box(f.engine.answer_parsed(&ctx(), Operation::PutItem, &m, item).unwrap().wait().unwrap().into_bytes());
+        let (m, member) = Engine::parse_member(Operation::PutItem, &f.put_body).unwrap();
+        black_box(f.engine.answer_parsed(&ctx(), Operation::PutItem, &m, member).unwrap().wait().unwrap().into_bytes());
     }),
 ];
 

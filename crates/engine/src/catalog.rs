@@ -2,7 +2,6 @@
 //! in-process cache of it. The store is the source of truth; the cache is filled at
 //! start-up and updated by each committed DDL change.
 
-use foldhash::{HashMap, HashMapExt};
 use std::sync::Arc;
 
 use parking_lot::RwLock;
@@ -413,17 +412,31 @@ impl TableMeta {
 /// Catalog cache key: account, region, table name.
 pub type TableKey = (String, String, String);
 
+/// A [`TableKey`] made of borrowed parts: hashes as the owned key does (fields in
+/// order, as a tuple's), so that every request finds its table without first copying
+/// three strings.
+#[derive(Hash)]
+struct Lookup<'a>(&'a str, &'a str, &'a str);
+
+impl hashbrown::Equivalent<TableKey> for Lookup<'_> {
+    fn equivalent(&self, key: &TableKey) -> bool {
+        self.0 == key.0 && self.1 == key.1 && self.2 == key.2
+    }
+}
+
+type Tables = hashbrown::HashMap<TableKey, Arc<TableMeta>, foldhash::fast::RandomState>;
+
 /// The in-process view of the catalog.
 #[derive(Default)]
 pub struct Catalog {
-    tables: RwLock<HashMap<TableKey, Arc<TableMeta>>>,
+    tables: RwLock<Tables>,
 }
 
 impl Catalog {
     /// Loads every table from the store.
     pub fn load(store: &dyn KvStore) -> Result<Catalog, DynamoError> {
         let snap = store.snapshot();
-        let mut tables = HashMap::new();
+        let mut tables = Tables::default();
         for kv in snap.scan(layout::catalog_range(), Direction::Forward) {
             let (_, v) = kv.map_err(crate::internal)?;
             let meta = TableMeta::from_bytes(&v)?;
@@ -434,7 +447,7 @@ impl Catalog {
 
     /// A table, if it exists.
     pub fn get(&self, account: &str, region: &str, name: &str) -> Option<Arc<TableMeta>> {
-        self.tables.read().get(&(account.to_string(), region.to_string(), name.to_string())).cloned()
+        self.tables.read().get(&Lookup(account, region, name)).cloned()
     }
 
     /// Table names of one account and region, sorted.
@@ -467,6 +480,26 @@ impl Catalog {
 
     /// Records a committed delete.
     pub fn remove(&self, account: &str, region: &str, name: &str) {
-        self.tables.write().remove(&(account.to_string(), region.to_string(), name.to_string()));
+        self.tables.write().remove(&Lookup(account, region, name));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::hash::BuildHasher;
+
+    use super::*;
+
+    #[test]
+    fn a_borrowed_lookup_hashes_and_compares_as_its_owned_key() {
+        let state = foldhash::fast::RandomState::default();
+        let owned: TableKey = ("123456789012".into(), "us-east-1".into(), "Music".into());
+        let same = Lookup("123456789012", "us-east-1", "Music");
+        assert_eq!(state.hash_one(&same), state.hash_one(&owned));
+        assert!(hashbrown::Equivalent::equivalent(&same, &owned));
+        // Parts are kept apart: moving a character from one part to the next differs.
+        for other in [Lookup("123456789012", "us-east-", "1Music"), Lookup("123456789012", "us-east-1", "music")] {
+            assert!(!hashbrown::Equivalent::equivalent(&other, &owned));
+        }
     }
 }

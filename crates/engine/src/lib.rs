@@ -48,6 +48,15 @@ pub struct RequestContext {
     pub endpoint: String,
 }
 
+/// An item member read straight from a request's text ([`Engine::parse_member`]).
+#[derive(Debug)]
+pub enum ParsedMember {
+    /// The `Key` of GetItem, UpdateItem and DeleteItem.
+    Key(stator_types::Item),
+    /// PutItem's `Item` as its stored record ([`stator_types::record_seed`]).
+    Record(Vec<u8>),
+}
+
 /// Engine settings.
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
@@ -243,33 +252,41 @@ impl Engine {
         v.map(Answer::from)
     }
 
-    /// The member of `op`'s request that [`Engine::answer_parsed`] can take parsed
-    /// already: PutItem's `Item`, the `Key` of GetItem, UpdateItem and DeleteItem.
-    pub fn parsed_member(op: Operation) -> Option<&'static str> {
+    /// Parses a request body whose item member can be read straight from the text
+    /// (see [`ParsedMember`]), leaving a placeholder in that member's place. `None`
+    /// for other operations, and for bodies or members that are anything but regular:
+    /// [`stator_protocol::Obj::parse_body`] and [`Engine::answer`] then report
+    /// DynamoDB's errors.
+    pub fn parse_member(op: Operation, body: &[u8]) -> Option<(Map<String, Value>, ParsedMember)> {
         match op {
-            Operation::PutItem => Some("Item"),
-            Operation::GetItem | Operation::UpdateItem | Operation::DeleteItem => Some("Key"),
+            Operation::PutItem => {
+                stator_protocol::Obj::parse_body_with_record(body, "Item").map(|(m, r)| (m, ParsedMember::Record(r)))
+            }
+            Operation::GetItem | Operation::UpdateItem | Operation::DeleteItem => {
+                stator_protocol::Obj::parse_body_with_item(body, "Key").map(|(m, k)| (m, ParsedMember::Key(k)))
+            }
             _ => None,
         }
     }
 
-    /// [`Engine::answer`] for a request whose [`Engine::parsed_member`] was parsed from
-    /// the body already ([`stator_protocol::Obj::parse_body_with_item`]); `body` holds
+    /// [`Engine::answer`] for a request parsed by [`Engine::parse_member`]: `body` holds
     /// the rest, with a placeholder in the member's place.
     pub fn answer_parsed(
         &self,
         ctx: &RequestContext,
         op: Operation,
         body: &Map<String, Value>,
-        item: stator_types::Item,
+        member: ParsedMember,
     ) -> Result<Answer, DynamoError> {
         let req = stator_protocol::Obj(body);
-        match op {
-            Operation::PutItem => ops::put_item::execute(self, ctx, req, Some(item)),
-            Operation::GetItem => ops::get_item::execute(self, ctx, req, Some(item)).map(Answer::from),
-            Operation::UpdateItem => ops::update_item::execute(self, ctx, req, Some(item)),
-            Operation::DeleteItem => ops::delete_item::execute(self, ctx, req, Some(item)),
-            _ => Err(DynamoError::Internal(format!("{op:?} takes no parsed member"))),
+        match (op, member) {
+            (Operation::PutItem, ParsedMember::Record(r)) => ops::put_item::execute(self, ctx, req, Some(r)),
+            (Operation::GetItem, ParsedMember::Key(k)) => {
+                ops::get_item::execute(self, ctx, req, Some(k)).map(Answer::from)
+            }
+            (Operation::UpdateItem, ParsedMember::Key(k)) => ops::update_item::execute(self, ctx, req, Some(k)),
+            (Operation::DeleteItem, ParsedMember::Key(k)) => ops::delete_item::execute(self, ctx, req, Some(k)),
+            (op, _) => Err(DynamoError::Internal(format!("{op:?} takes no such parsed member"))),
         }
     }
 

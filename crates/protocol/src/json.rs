@@ -49,8 +49,22 @@ impl<'a> Obj<'a> {
     /// regular (including a repeated `member`): the caller then uses
     /// [`Obj::parse_body`], whose path reports DynamoDB's errors.
     pub fn parse_body_with_item(body: &[u8], member: &str) -> Option<(Map<String, Value>, Item)> {
+        Self::parse_body_with(body, member, stator_types::item_seed::ItemSeed)
+    }
+
+    /// [`Obj::parse_body_with_item`] yielding the item's stored record
+    /// ([`stator_types::record_seed`]) instead of the item: a PutItem's item goes
+    /// straight from the text to the bytes the store keeps.
+    pub fn parse_body_with_record(body: &[u8], member: &str) -> Option<(Map<String, Value>, Vec<u8>)> {
+        Self::parse_body_with(body, member, stator_types::record_seed::RecordSeed { capacity: body.len() })
+    }
+
+    fn parse_body_with<S, T>(body: &[u8], member: &str, seed: S) -> Option<(Map<String, Value>, T)>
+    where
+        S: for<'de> serde::de::DeserializeSeed<'de, Value = T>,
+    {
         let mut de = serde_json::Deserializer::from_slice(body);
-        let parsed = serde::Deserializer::deserialize_map(&mut de, BodyVisitor { member }).ok()?;
+        let parsed = serde::Deserializer::deserialize_map(&mut de, BodyVisitor { member, seed }).ok()?;
         de.end().ok()?;
         Some(parsed)
     }
@@ -281,12 +295,13 @@ impl Constraints {
 }
 
 /// The top-level object of a body whose `member` is parsed as an item.
-struct BodyVisitor<'m> {
+struct BodyVisitor<'m, S> {
     member: &'m str,
+    seed: S,
 }
 
-impl<'de> serde::de::Visitor<'de> for BodyVisitor<'_> {
-    type Value = (Map<String, Value>, Item);
+impl<'de, S: serde::de::DeserializeSeed<'de>> serde::de::Visitor<'de> for BodyVisitor<'_, S> {
+    type Value = (Map<String, Value>, S::Value);
 
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
         f.write_str("a request object")
@@ -295,12 +310,13 @@ impl<'de> serde::de::Visitor<'de> for BodyVisitor<'_> {
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
         let mut map = Map::new();
         let mut item = None;
+        let mut seed = Some(self.seed);
         while let Some(key) = m.next_key::<String>()? {
             if key == self.member {
-                if item.is_some() {
+                let Some(seed) = seed.take() else {
                     return Err(serde::de::Error::custom("repeated item member"));
-                }
-                item = Some(m.next_value_seed(stator_types::item_seed::ItemSeed)?);
+                };
+                item = Some(m.next_value_seed(seed)?);
                 map.insert(key, Value::Object(Map::new()));
             } else {
                 let v = m.next_value::<Value>()?;

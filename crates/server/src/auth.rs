@@ -27,16 +27,7 @@ pub fn scope(header: Option<&str>) -> Result<Scope<'_>, DynamoError> {
     // The first `Credential=` component (SDKs put it first: the search stops there,
     // before the signed-header list and the signature). Scanned as bytes: this runs
     // for every request.
-    let mut credential = None;
-    let mut from = 0;
-    while from <= rest.len() {
-        let end = rest.as_bytes()[from..].iter().position(|&b| b == b',').map_or(rest.len(), |i| from + i);
-        if let Some(c) = rest[from..end].trim().strip_prefix("Credential=") {
-            credential = Some(c);
-            break;
-        }
-        from = end + 1;
-    }
+    let credential = rest.split(',').find_map(|part| part.trim().strip_prefix("Credential="));
     let Some(credential) = credential else {
         return Err(DynamoError::IncompleteSignature(format!(
             "Authorization header requires 'Credential' parameter. Authorization={h}"
@@ -45,15 +36,13 @@ pub fn scope(header: Option<&str>) -> Result<Scope<'_>, DynamoError> {
     // Exactly five parts: key/date/region/service/aws4_request.
     let mut slashes = [0usize; 4];
     let mut found = 0;
-    for (i, &b) in credential.as_bytes().iter().enumerate() {
-        if b == b'/' {
-            if found == slashes.len() {
-                found += 1;
-                break;
-            }
-            slashes[found] = i;
+    for i in memchr::memchr_iter(b'/', credential.as_bytes()) {
+        if found == slashes.len() {
             found += 1;
+            break;
         }
+        slashes[found] = i;
+        found += 1;
     }
     if found == slashes.len() {
         let (key, region) = (&credential[..slashes[0]], &credential[slashes[1] + 1..slashes[2]]);
@@ -64,9 +53,48 @@ pub fn scope(header: Option<&str>) -> Result<Scope<'_>, DynamoError> {
     Err(DynamoError::IncompleteSignature(format!("Credential should be scoped to a valid region. Authorization={h}")))
 }
 
+/// A header value as text when it is all visible ASCII (or tabs), as
+/// `HeaderValue::to_str` accepts it; checked sixteen bytes at a time, since the
+/// `Authorization` header (some 200 bytes) is read on every request.
+pub fn header_text(value: &[u8]) -> Option<&str> {
+    let invalid = |b: u8| (b < 0x20 && b != b'\t') || b >= 0x7f;
+    let mut chunks = value.chunks_exact(16);
+    for chunk in &mut chunks {
+        // Branch-free over a fixed-size chunk: compiles to vector compares.
+        if chunk.iter().fold(false, |bad, &b| bad | invalid(b)) {
+            return None;
+        }
+    }
+    if chunks.remainder().iter().any(|&b| invalid(b)) {
+        return None;
+    }
+    std::str::from_utf8(value).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn header_text_accepts_what_header_values_accept_as_text() {
+        for len in [0, 1, 15, 16, 17, 40, 200] {
+            for at in 0..len {
+                for b in [0u8, b'\t', b' ', b'~', 0x7f, 0x80, 0xff, b'\n', 0x1f] {
+                    let mut v = vec![b'a'; len];
+                    v[at] = b;
+                    let expected = hyper::header::HeaderValue::from_bytes(&v)
+                        .ok()
+                        .and_then(|h| h.to_str().ok().map(str::to_string));
+                    // Values that cannot be built (NUL, newlines) are not header values at all.
+                    if hyper::header::HeaderValue::from_bytes(&v).is_ok() {
+                        assert_eq!(header_text(&v).map(str::to_string), expected, "{v:?}");
+                    } else {
+                        assert_eq!(header_text(&v), None, "{v:?}");
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn reads_the_region() {

@@ -226,7 +226,8 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Full<By
         return error_response(&too_large(), json_type);
     }
     let headers = req.headers();
-    let region = auth::scope(headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok())).map(|s| s.region.to_string());
+    let region = auth::scope(headers.get(AUTHORIZATION).and_then(|v| auth::header_text(v.as_bytes())))
+        .map(|s| s.region.to_string());
     let op = headers.get(X_AMZ_TARGET).and_then(|v| v.to_str().ok()).and_then(Operation::from_target);
     let host = headers.get(HOST).and_then(|v| v.to_str().ok()).unwrap_or("localhost").to_string();
     // A body that stops arriving must not hold its in-flight slot forever.
@@ -255,10 +256,8 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Full<By
     let run = move || {
         // PutItem's item, and the key of GetItem, UpdateItem and DeleteItem, are read
         // straight from the text when they are regular.
-        if let Some(member) = Engine::parsed_member(op) {
-            if let Some((rest, item)) = Obj::parse_body_with_item(&body, member) {
-                return engine.answer_parsed(&ctx, op, &rest, item);
-            }
+        if let Some((rest, member)) = Engine::parse_member(op, &body) {
+            return engine.answer_parsed(&ctx, op, &rest, member);
         }
         let parsed = Obj::parse_body(&body)?;
         engine.answer(&ctx, op, &parsed)

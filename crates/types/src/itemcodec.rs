@@ -71,7 +71,7 @@ pub fn encode_item(item: &Item) -> Vec<u8> {
 }
 
 /// Version byte and size.
-const HEADER_LEN: usize = 5;
+pub(crate) const HEADER_LEN: usize = 5;
 
 /// Decodes an item written by [`encode_item`] (either format version).
 pub fn decode_item(b: &[u8]) -> Result<Item, CorruptItem> {
@@ -104,7 +104,7 @@ fn value_len_hint(v: &AttributeValue) -> usize {
     }
 }
 
-fn put_varint(mut v: usize, out: &mut Vec<u8>) {
+pub(crate) fn put_varint(mut v: usize, out: &mut Vec<u8>) {
     while v >= 0x80 {
         out.push((v as u8) | 0x80);
         v >>= 7;
@@ -112,7 +112,7 @@ fn put_varint(mut v: usize, out: &mut Vec<u8>) {
     out.push(v as u8);
 }
 
-fn put_bytes(b: &[u8], out: &mut Vec<u8>) {
+pub(crate) fn put_bytes(b: &[u8], out: &mut Vec<u8>) {
     put_varint(b.len(), out);
     out.extend_from_slice(b);
 }

@@ -9,6 +9,7 @@ pub mod itemcodec;
 pub mod json_write;
 pub mod keycodec;
 pub mod number;
+pub mod record_seed;
 pub mod size;
 pub mod stored;
 #[cfg(test)]

@@ -227,6 +227,57 @@ pub fn decode_some(b: &[u8], wanted: &dyn Fn(&str) -> bool) -> Result<Item, Corr
     Ok(entries.into_iter().collect())
 }
 
+/// The top-level attributes named in `names` that the record has (a write's key
+/// attributes): walks the record only as far as the last of them, comparing names as
+/// bytes and skipping other values without reading them — so, unlike
+/// [`decode_some`], it does not check the rest of the record. For records just
+/// encoded.
+pub fn pick(b: &[u8], names: &[&str]) -> Result<Item, CorruptItem> {
+    let mut b = body(b)?;
+    let n = get_count(&mut b)?;
+    let mut found = Vec::with_capacity(names.len());
+    for _ in 0..n {
+        if found.len() == names.len() {
+            break;
+        }
+        let name = get_bytes(&mut b)?;
+        if names.iter().any(|w| w.as_bytes() == name) {
+            found.push((utf8(name)?.to_string(), get_value(&mut b)?));
+        } else {
+            skip_value(&mut b)?;
+        }
+    }
+    Ok(found.into_iter().collect())
+}
+
+/// Moves past one value, reading lengths only.
+fn skip_value(b: &mut &[u8]) -> Result<(), CorruptItem> {
+    match get_u8(b)? {
+        T_S | T_B | T_N => {
+            get_bytes(b)?;
+        }
+        T_FALSE | T_TRUE | T_NULL => {}
+        T_M => {
+            for _ in 0..get_count(b)? {
+                get_bytes(b)?;
+                skip_value(b)?;
+            }
+        }
+        T_L => {
+            for _ in 0..get_count(b)? {
+                skip_value(b)?;
+            }
+        }
+        T_SS | T_NS | T_BS => {
+            for _ in 0..get_count(b)? {
+                get_bytes(b)?;
+            }
+        }
+        _ => return Err(CorruptItem("unknown value tag")),
+    }
+    Ok(())
+}
+
 /// [`item_size`] and [`decode_some`] in one pass over the record: what a filtered
 /// read needs of every item it scans.
 pub fn sized_decode_some(b: &[u8], wanted: &dyn Fn(&str) -> bool) -> Result<(usize, Item), CorruptItem> {
@@ -280,6 +331,9 @@ mod tests {
             let some = decode_some(&stored, &|n| names.iter().any(|x| x.as_str() == n)).unwrap();
             let expected: Item = item.iter().step_by(2).map(|(k, v)| (k.clone(), v.clone())).collect();
             prop_assert_eq!(&some, &expected);
+            let wanted: Vec<&str> = names.iter().map(|n| n.as_str()).chain(["not there"]).collect();
+            prop_assert_eq!(&pick(&stored, &wanted).unwrap(), &expected);
+            prop_assert_eq!(&pick(&stored, &wanted[..wanted.len() - 1]).unwrap(), &expected);
             let (size, sized) = sized_decode_some(&stored, &|n| names.iter().any(|x| x.as_str() == n)).unwrap();
             prop_assert_eq!(size, crate::size::item_size(&item));
             prop_assert_eq!(sized, expected);
@@ -290,6 +344,7 @@ mod tests {
             let _ = item_size(&bytes);
             let _ = write_json(&bytes, &mut Vec::new());
             let _ = decode_some(&bytes, &|_| true);
+            let _ = pick(&bytes, &["a", "b"]);
         }
     }
 }

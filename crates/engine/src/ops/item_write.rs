@@ -200,6 +200,30 @@ pub fn store_prior(
     new: Option<&Item>,
     limits: &crate::WriteLimits<'_>,
 ) -> Result<Stored, DynamoError> {
+    store_new(txn, meta, key, prior, new.map(|item| New { item, record: None }), limits)
+}
+
+/// An item a write stores, with its stored record when the caller has that already
+/// (a PutItem's item read straight from the request text).
+#[derive(Clone, Copy)]
+pub struct New<'a> {
+    /// The item: all of it where [`needs_old_item`] (indexes and streams read it);
+    /// elsewhere, with a record, its key attributes are enough.
+    pub item: &'a Item,
+    /// `encode_item(item)` of the whole item.
+    pub record: Option<&'a [u8]>,
+}
+
+/// [`store_prior`] of a [`New`] item.
+pub fn store_new(
+    txn: &mut dyn Transaction,
+    meta: &TableMeta,
+    key: &[u8],
+    prior: Prior<'_>,
+    written: Option<New<'_>>,
+    limits: &crate::WriteLimits<'_>,
+) -> Result<Stored, DynamoError> {
+    let new = written.map(|n| n.item);
     let old = prior.item;
     if old.is_none() && prior.size.is_some() && needs_old_item(meta) {
         return Err(DynamoError::Internal("a write to a table with indexes or a stream lost the old item".into()));
@@ -207,9 +231,9 @@ pub fn store_prior(
     let collection_limit = limits.max_item_collection_bytes;
     let collection_size = crate::item_collections::account(txn, meta, key, old, new, collection_limit)?;
     let old_size = prior.size.unwrap_or(0);
-    let new_size = match new {
-        Some(item) => {
-            let encoded = encode_item(item);
+    let new_size = match written {
+        Some(n) => {
+            let encoded = n.record.map_or_else(|| encode_item(n.item), <[u8]>::to_vec);
             // The record's header holds the size the encoder summed.
             let size = stator_types::stored::item_size(&encoded).map_err(crate::internal)?;
             txn.put(key.to_vec(), encoded);
