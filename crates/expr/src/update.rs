@@ -165,7 +165,12 @@ fn set_path(item: &mut Item, path: &Path, value: AttributeValue) -> Result<(), E
         let PathElem::Attr(a) = last else {
             return Err(runtime::invalid_path());
         };
-        item.insert(a.clone(), value);
+        match item.get_mut(a) {
+            Some(slot) => *slot = value,
+            None => {
+                item.insert(a.clone(), value);
+            }
+        }
         return Ok(());
     }
     match (last, walk_mut(item, parents)?) {
@@ -248,6 +253,19 @@ impl Update {
                     }
                 }
             }
+        }
+        // Writes and removals of top-level attributes cannot fail: they go straight to
+        // the item. A nested path can fail half-way, so those go to a copy, which
+        // replaces the item only when all succeeded.
+        let top = |p: &Path| matches!(p.0.as_slice(), [PathElem::Attr(_)]);
+        if writes.iter().all(|(p, _)| top(p)) && removes.iter().all(|p| top(p)) {
+            for (p, v) in writes {
+                set_path(item, p, v)?;
+            }
+            for p in removes {
+                remove_path(item, p)?;
+            }
+            return Ok(());
         }
         let mut out = item.clone();
         // Paths never overlap, so order only matters among appends to one list.

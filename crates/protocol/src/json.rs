@@ -35,7 +35,12 @@ fn mismatch(v: &Value, want: &str) -> DynamoError {
 impl<'a> Obj<'a> {
     /// Parses a request body: it must be a JSON object.
     pub fn parse_body(body: &[u8]) -> Result<Map<String, Value>, DynamoError> {
-        match serde_json::from_slice::<Value>(body) {
+        // Checked as UTF-8 once, in one pass, rather than string by string.
+        let parsed = match std::str::from_utf8(body) {
+            Ok(text) => serde_json::from_str::<Value>(text),
+            Err(_) => serde_json::from_slice::<Value>(body),
+        };
+        match parsed {
             Ok(Value::Object(m)) => Ok(m),
             Ok(_) => Err(DynamoError::Serialization("Start of list found where not expected".into())),
             Err(_) if body.iter().all(u8::is_ascii_whitespace) => Ok(Map::new()),
@@ -63,7 +68,9 @@ impl<'a> Obj<'a> {
     where
         S: for<'de> serde::de::DeserializeSeed<'de, Value = T>,
     {
-        let mut de = serde_json::Deserializer::from_slice(body);
+        // Checked as UTF-8 once, in one pass, rather than string by string (a body
+        // that is not UTF-8 is left to `parse_body`).
+        let mut de = serde_json::Deserializer::from_str(std::str::from_utf8(body).ok()?);
         let parsed = serde::Deserializer::deserialize_map(&mut de, BodyVisitor { member, seed }).ok()?;
         de.end().ok()?;
         Some(parsed)
@@ -350,6 +357,8 @@ mod tests {
             br#"{"Item":{"a":{"S":"x"}}} x"#,
             br#"{"Item":null}"#,
             br#"{"Item":{"a":{"SS":["x"]}}}"#,
+            b"{\"Item\":{\"a\":{\"S\":\"\xff\"}}}",
+            b"{\"Item\":{\"a\":{\"S\":\"x\"}},\"TableName\":\"\xc3\"}",
             br#"[]"#,
             b"",
         ] {
@@ -384,5 +393,10 @@ mod tests {
         assert!(Obj::parse_body(b"{").is_err());
         assert!(Obj::parse_body(b"[]").is_err());
         assert!(Obj::parse_body(b"{}").is_ok());
+        // Text that is not UTF-8 anywhere, in a string or outside one.
+        for body in [&b"{\"a\":\"\xff\"}"[..], b"{\"a\":1}\xff", b"\xef\xbb\xbf{}"] {
+            assert!(matches!(Obj::parse_body(body), Err(DynamoError::Serialization(_))), "{body:?}");
+        }
+        assert_eq!(Obj::parse_body("{\"é\":\"😀\"}".as_bytes()).unwrap()["é"], "😀");
     }
 }

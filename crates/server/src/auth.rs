@@ -36,13 +36,15 @@ pub fn scope(header: Option<&str>) -> Result<Scope<'_>, DynamoError> {
     // Exactly five parts: key/date/region/service/aws4_request.
     let mut slashes = [0usize; 4];
     let mut found = 0;
-    for i in memchr::memchr_iter(b'/', credential.as_bytes()) {
-        if found == slashes.len() {
+    for (i, &b) in credential.as_bytes().iter().enumerate() {
+        if b == b'/' {
+            if found == slashes.len() {
+                found += 1;
+                break;
+            }
+            slashes[found] = i;
             found += 1;
-            break;
         }
-        slashes[found] = i;
-        found += 1;
     }
     if found == slashes.len() {
         let (key, region) = (&credential[..slashes[0]], &credential[slashes[1] + 1..slashes[2]]);
@@ -57,15 +59,16 @@ pub fn scope(header: Option<&str>) -> Result<Scope<'_>, DynamoError> {
 /// `HeaderValue::to_str` accepts it; checked sixteen bytes at a time, since the
 /// `Authorization` header (some 200 bytes) is read on every request.
 pub fn header_text(value: &[u8]) -> Option<&str> {
-    let invalid = |b: u8| (b < 0x20 && b != b'\t') || b >= 0x7f;
-    let mut chunks = value.chunks_exact(16);
-    for chunk in &mut chunks {
+    // Outside 0x20..=0x7e and not a tab.
+    let invalid = |b: u8| u8::from(b.wrapping_sub(0x20) > 0x5e) & u8::from(b != b'\t');
+    let (chunks, rest) = value.as_chunks::<16>();
+    for chunk in chunks {
         // Branch-free over a fixed-size chunk: compiles to vector compares.
-        if chunk.iter().fold(false, |bad, &b| bad | invalid(b)) {
+        if chunk.iter().fold(0, |bad, &b| bad | invalid(b)) != 0 {
             return None;
         }
     }
-    if chunks.remainder().iter().any(|&b| invalid(b)) {
+    if rest.iter().any(|&b| invalid(b) != 0) {
         return None;
     }
     std::str::from_utf8(value).ok()
