@@ -282,6 +282,47 @@ impl Update {
         Ok(())
     }
 
+    /// The distinct top-level attribute names whose values the update reads or
+    /// writes: its targets' and every operand path's. Applied to an item holding just
+    /// these attributes (those of them the full item has), the update fails or
+    /// succeeds as on the full item and leaves them as it would there; it touches no
+    /// other attribute.
+    pub fn referenced_attributes(&self) -> Vec<&str> {
+        fn push<'a>(p: &'a Path, out: &mut Vec<&'a str>) {
+            if let Some(t) = p.top() {
+                if !out.contains(&t) {
+                    out.push(t);
+                }
+            }
+        }
+        fn operand<'a>(o: &'a UpdateOperand, out: &mut Vec<&'a str>) {
+            match o {
+                UpdateOperand::Path(p) => push(p, out),
+                UpdateOperand::Value(_) => {}
+                UpdateOperand::IfNotExists(p, o) => {
+                    push(p, out);
+                    operand(o, out);
+                }
+                UpdateOperand::ListAppend(a, b) => {
+                    operand(a, out);
+                    operand(b, out);
+                }
+            }
+        }
+        let mut out = self.touched_attributes();
+        for action in &self.actions {
+            match action {
+                UpdateAction::Set(_, SetValue::Operand(o)) => operand(o, &mut out),
+                UpdateAction::Set(_, SetValue::Plus(a, b) | SetValue::Minus(a, b)) => {
+                    operand(a, &mut out);
+                    operand(b, &mut out);
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
     /// The paths the update modifies (SET / REMOVE / ADD / DELETE targets), in source
     /// order; each starts with the top-level attribute name.
     pub fn touched_paths(&self) -> Vec<&Path> {

@@ -287,3 +287,47 @@ fn apply_on_missing_item_creates_attributes() {
     assert_eq!(out, item(&[("a", n("1")), ("c", ns(&["1", "2"]))]));
     let _unused: AttributeValue = n("0");
 }
+
+#[test]
+fn an_update_applied_to_its_referenced_attributes_alone_changes_them_as_on_the_whole_item() {
+    let it = item(&[
+        ("a", n("1")),
+        ("b", s("x")),
+        ("c", l(vec![n("1"), n("2")])),
+        ("m", m(&[("k", n("1")), ("j", s("y"))])),
+        ("ss", ss(&["a", "b"])),
+        ("other", s("untouched")),
+    ]);
+    for (src, referenced) in [
+        ("SET a = :n1", vec!["a"]),
+        ("SET z = :n1, b = a + :n2 REMOVE c", vec!["z", "b", "c", "a"]),
+        ("SET m.k = :n5, c[0] = m.j", vec!["m", "c"]),
+        ("SET z = if_not_exists(q, :n1), y = list_append(c, :l)", vec!["z", "y", "q", "c"]),
+        ("ADD a :n1 DELETE ss :ss", vec!["a", "ss"]),
+        ("ADD nothing :n1", vec!["nothing"]),
+        ("REMOVE m.k, c[5]", vec!["m", "c"]),
+        ("SET b.x = :n1", vec!["b"]),
+        ("ADD b :n1", vec!["b"]),
+        ("SET a = b - :n1", vec!["a", "b"]),
+    ] {
+        let u = update(src).unwrap();
+        assert_eq!(u.referenced_attributes(), referenced, "{src}");
+        let part: Item =
+            it.iter().filter(|(k, _)| referenced.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
+        let whole = apply(src, &it);
+        let partial = apply(src, &part);
+        match (whole, partial) {
+            (Ok(whole), Ok(partial)) => {
+                let touched: Item = whole
+                    .iter()
+                    .filter(|(k, _)| referenced.contains(&k.as_str()))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                assert_eq!(touched, partial, "{src}");
+                assert_eq!(whole.get("other"), Some(&s("untouched")), "{src}");
+            }
+            (Err(a), Err(b)) => assert_eq!(a, b, "{src}"),
+            (a, b) => panic!("{src}: {a:?} vs {b:?}"),
+        }
+    }
+}

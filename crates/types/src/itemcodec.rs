@@ -112,6 +112,23 @@ pub(crate) fn put_varint(mut v: usize, out: &mut Vec<u8>) {
     out.push(v as u8);
 }
 
+/// A number's canonical text as length and bytes, written in place (the length takes
+/// one byte but for plain-notation numbers of 128 characters or more).
+pub(crate) fn put_number(n: &Number, out: &mut Vec<u8>) {
+    use std::io::Write as _;
+    let at = out.len();
+    out.push(0);
+    let _ = write!(out, "{n}");
+    let len = out.len() - at - 1;
+    if len < 0x80 {
+        out[at] = len as u8;
+    } else {
+        let text = out.split_off(at + 1);
+        out.truncate(at);
+        put_bytes(&text, out);
+    }
+}
+
 pub(crate) fn put_bytes(b: &[u8], out: &mut Vec<u8>) {
     put_varint(b.len(), out);
     out.extend_from_slice(b);
@@ -130,7 +147,7 @@ fn put_map(m: &Item, out: &mut Vec<u8>) -> usize {
 }
 
 /// Encodes a value; returns its billed size (as [`crate::size::value_size`]).
-fn put_value(v: &AttributeValue, out: &mut Vec<u8>) -> usize {
+pub(crate) fn put_value(v: &AttributeValue, out: &mut Vec<u8>) -> usize {
     match v {
         AttributeValue::S(s) => {
             out.push(T_S);
@@ -139,7 +156,7 @@ fn put_value(v: &AttributeValue, out: &mut Vec<u8>) -> usize {
         }
         AttributeValue::N(n) => {
             out.push(T_N);
-            put_bytes(n.to_string().as_bytes(), out);
+            put_number(n, out);
             n.billed_size()
         }
         AttributeValue::B(b) => {
@@ -183,7 +200,7 @@ fn put_value(v: &AttributeValue, out: &mut Vec<u8>) -> usize {
             put_varint(s.len(), out);
             let mut size = 0;
             for x in s {
-                put_bytes(x.to_string().as_bytes(), out);
+                put_number(x, out);
                 size += x.billed_size();
             }
             size

@@ -12,14 +12,14 @@
 //! DynamoDB's exact error.
 
 use std::fmt;
-use std::io::Write as _;
 use std::ops::Range;
 
 use base64::Engine as _;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use crate::itemcodec::{
-    put_bytes, put_varint, HEADER_LEN, ITEM_FORMAT_VERSION, T_B, T_FALSE, T_L, T_M, T_N, T_NULL, T_S, T_TRUE,
+    put_bytes, put_number, put_varint, HEADER_LEN, ITEM_FORMAT_VERSION, T_B, T_FALSE, T_L, T_M, T_N, T_NULL, T_S,
+    T_TRUE,
 };
 use crate::value::MAX_DEPTH;
 use crate::Number;
@@ -226,22 +226,6 @@ impl<'de> Visitor<'de> for ValueWriter<'_> {
             return Err(irregular());
         }
         Ok(size)
-    }
-}
-
-/// A number's canonical text as length and bytes (the length is one byte but for
-/// plain-notation numbers of 128 characters or more).
-fn put_number(n: &Number, out: &mut Vec<u8>) {
-    let at = out.len();
-    out.push(0);
-    let _ = write!(out, "{n}");
-    let len = out.len() - at - 1;
-    if len < 0x80 {
-        out[at] = len as u8;
-    } else {
-        let text = out.split_off(at + 1);
-        out.truncate(at);
-        put_bytes(&text, out);
     }
 }
 

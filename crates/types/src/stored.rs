@@ -6,11 +6,11 @@
 //! below check that.
 
 use crate::itemcodec::{
-    get_bytes, get_count, get_u8, get_value, split_header, CorruptItem, T_B, T_BS, T_FALSE, T_L, T_M, T_N, T_NS,
-    T_NULL, T_S, T_SS, T_TRUE,
+    get_bytes, get_count, get_u8, get_value, put_bytes, put_value, put_varint, split_header, CorruptItem, HEADER_LEN,
+    ITEM_FORMAT_VERSION, T_B, T_BS, T_FALSE, T_L, T_M, T_N, T_NS, T_NULL, T_S, T_SS, T_TRUE,
 };
 use crate::json_write::{write_b64, write_text};
-use crate::Item;
+use crate::{AttributeValue, Item};
 
 fn body(b: &[u8]) -> Result<&[u8], CorruptItem> {
     Ok(split_header(b)?.1)
@@ -278,6 +278,68 @@ fn skip_value(b: &mut &[u8]) -> Result<(), CorruptItem> {
     Ok(())
 }
 
+/// The record of the item after `changes` to its top-level attributes — a name with
+/// `Some(value)` is set to it, with `None` removed — without decoding the rest: equal
+/// to `encode_item` of the decoded item with the changes applied (and written in the
+/// current format whatever the record's). Names in `changes` must be distinct; their
+/// order does not matter.
+pub fn merge(b: &[u8], changes: &[(&str, Option<&AttributeValue>)]) -> Result<Vec<u8>, CorruptItem> {
+    let old_size = item_size(b)?;
+    let mut body = split_header(b)?.1;
+    let mut sorted: Vec<&(&str, Option<&AttributeValue>)> = changes.iter().collect();
+    sorted.sort_unstable_by(|x, y| x.0.cmp(y.0));
+    // The stored attributes: (name, value, whole entry), in name order.
+    let n = get_count(&mut body)?;
+    let mut entries = Vec::with_capacity(n);
+    for _ in 0..n {
+        let start = body;
+        let name = get_bytes(&mut body)?;
+        let value = body;
+        skip_value(&mut body)?;
+        entries.push((name, &value[..value.len() - body.len()], &start[..start.len() - body.len()]));
+    }
+    done(body)?;
+    // Merged in name order: a change replaces the stored attribute of its name.
+    enum Piece<'a> {
+        Stored(&'a [u8]),
+        Set(&'a str, &'a AttributeValue),
+    }
+    let mut pieces = Vec::with_capacity(entries.len() + sorted.len());
+    let mut size = old_size;
+    let mut changes = sorted.into_iter().peekable();
+    for (name, mut value, whole) in entries {
+        while let Some(&&(c, v)) = changes.peek().filter(|c| c.0.as_bytes() < name) {
+            pieces.extend(v.map(|v| Piece::Set(c, v)));
+            changes.next();
+        }
+        match changes.peek() {
+            Some(&&(c, v)) if c.as_bytes() == name => {
+                // Only a replaced or removed value is sized (numbers are parsed for it).
+                size = size.saturating_sub(name.len() + value_size(&mut value)?);
+                pieces.extend(v.map(|v| Piece::Set(c, v)));
+                changes.next();
+            }
+            _ => pieces.push(Piece::Stored(whole)),
+        }
+    }
+    pieces.extend(changes.filter_map(|&(c, v)| v.map(|v| Piece::Set(c, v))));
+    let mut out = Vec::with_capacity(b.len() + 64);
+    out.push(ITEM_FORMAT_VERSION);
+    out.extend_from_slice(&[0; 4]);
+    put_varint(pieces.len(), &mut out);
+    for p in pieces {
+        match p {
+            Piece::Stored(whole) => out.extend_from_slice(whole),
+            Piece::Set(name, v) => {
+                put_bytes(name.as_bytes(), &mut out);
+                size += name.len() + put_value(v, &mut out);
+            }
+        }
+    }
+    out[1..HEADER_LEN].copy_from_slice(&(size.min(u32::MAX as usize) as u32).to_le_bytes());
+    Ok(out)
+}
+
 /// [`item_size`] and [`decode_some`] in one pass over the record: what a filtered
 /// read needs of every item it scans.
 pub fn sized_decode_some(b: &[u8], wanted: &dyn Fn(&str) -> bool) -> Result<(usize, Item), CorruptItem> {
@@ -340,11 +402,34 @@ mod tests {
         }
 
         #[test]
+        fn merging_changes_equals_encoding_the_changed_item(
+            item in proptest::collection::btree_map("[a-d]{1,2}", value(), 0..6),
+            changes in proptest::collection::btree_map("[a-d]{1,2}", proptest::option::of(value()), 0..5),
+            v1 in any::<bool>(),
+        ) {
+            let stored = encode_item(&item);
+            let record = if v1 { [&[crate::itemcodec::ITEM_FORMAT_V1][..], &stored[5..]].concat() } else { stored };
+            let mut expected = item.clone();
+            for (k, v) in &changes {
+                match v {
+                    Some(v) => expected.insert(k.clone(), v.clone()),
+                    None => expected.remove(k),
+                };
+            }
+            // Given in reverse order: the order of changes does not matter.
+            let list: Vec<(&str, Option<&AttributeValue>)> = changes.iter().rev().map(|(k, v)| (k.as_str(), v.as_ref())).collect();
+            let merged = merge(&record, &list).unwrap();
+            prop_assert_eq!(&merged, &encode_item(&expected));
+            prop_assert_eq!(item_size(&merged).unwrap(), crate::size::item_size(&expected));
+        }
+
+        #[test]
         fn garbage_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
             let _ = item_size(&bytes);
             let _ = write_json(&bytes, &mut Vec::new());
             let _ = decode_some(&bytes, &|_| true);
             let _ = pick(&bytes, &["a", "b"]);
+            let _ = merge(&bytes, &[("a", None)]);
         }
     }
 }

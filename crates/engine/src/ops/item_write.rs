@@ -155,9 +155,15 @@ pub fn load_sized(
     key: &[u8],
     decode: bool,
 ) -> Result<(Option<Item>, Option<usize>), DynamoError> {
-    let Some(b) = txn.get_shared(key).map_err(crate::internal)? else { return Ok((None, None)) };
-    let size = stator_types::stored::item_size(&b).map_err(crate::internal)?;
-    let item = if decode { Some(decode_item(&b).map_err(crate::internal)?) } else { None };
+    let record = txn.get_shared(key).map_err(crate::internal)?;
+    decode_sized(record.as_deref(), decode)
+}
+
+/// [`load_sized`] of a record read already.
+pub fn decode_sized(record: Option<&[u8]>, decode: bool) -> Result<(Option<Item>, Option<usize>), DynamoError> {
+    let Some(b) = record else { return Ok((None, None)) };
+    let size = stator_types::stored::item_size(b).map_err(crate::internal)?;
+    let item = if decode { Some(decode_item(b).map_err(crate::internal)?) } else { None };
     Ok((item, Some(size)))
 }
 
