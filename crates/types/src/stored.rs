@@ -282,7 +282,8 @@ fn skip_value(b: &mut &[u8]) -> Result<(), CorruptItem> {
 /// `Some(value)` is set to it, with `None` removed — without decoding the rest: equal
 /// to `encode_item` of the decoded item with the changes applied (and written in the
 /// current format whatever the record's). Names in `changes` must be distinct; their
-/// order does not matter.
+/// order does not matter. The record must be canonical, as every record the encoders
+/// write is: its attributes in name order, each once.
 pub fn merge(b: &[u8], changes: &[(&str, Option<&AttributeValue>)]) -> Result<Vec<u8>, CorruptItem> {
     let old_size = item_size(b)?;
     let mut body = split_header(b)?.1;
