@@ -86,6 +86,16 @@ pub fn key_of_item(meta: &TableMeta, item: &Item) -> Result<Vec<u8>, DynamoError
     Ok(layout::item_key(meta.number, vals[0], vals.get(1).copied()))
 }
 
+/// The key attributes a stored record has (only those are decoded).
+pub fn key_attributes_of_record(meta: &TableMeta, record: &[u8]) -> Result<Item, DynamoError> {
+    let pk = meta.pk.name.as_str();
+    let picked = match &meta.sk {
+        Some(sk) => stator_types::stored::pick(record, &[pk, sk.name.as_str()]),
+        None => stator_types::stored::pick(record, &[pk]),
+    };
+    picked.map_err(crate::internal)
+}
+
 /// The storage key named by a `Key` member: exactly the key attributes, right types.
 pub fn key_of_key(meta: &TableMeta, key: &Item) -> Result<Vec<u8>, DynamoError> {
     let mismatch = || DynamoError::validation("The provided key element does not match the schema");

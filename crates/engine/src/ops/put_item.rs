@@ -31,20 +31,7 @@ pub fn execute(
         // of it where indexes or a stream read or copy the item.
         let decoded = match &record {
             Some(r) if item_write::needs_old_item(&meta) => Some(decode_item(r).map_err(crate::internal)?),
-            Some(r) => {
-                let (pk, both);
-                let names: &[&str] = match &meta.sk {
-                    Some(sk) => {
-                        both = [meta.pk.name.as_str(), sk.name.as_str()];
-                        &both
-                    }
-                    None => {
-                        pk = [meta.pk.name.as_str()];
-                        &pk
-                    }
-                };
-                Some(stored::pick(r, names).map_err(crate::internal)?)
-            }
+            Some(r) => Some(keys::key_attributes_of_record(&meta, r)?),
             None => None,
         };
         let item = decoded.as_ref().or(parsed.as_ref()).ok_or_else(|| DynamoError::Internal("no item".into()))?;
