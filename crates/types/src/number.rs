@@ -225,24 +225,34 @@ impl Number {
             return Err(NumberError::Precision);
         }
         let width = (hi - lo + 2) as usize; // one extra for a carry
+                                            // Both operands and the result fit in fixed buffers on the stack (the check
+                                            // above bounds `width` by MAX_DIGITS + 3).
         let a = self.aligned(lo, width);
         let b = other.aligned(lo, width);
-        let (neg, mag) = if self.neg == other.neg {
-            (self.neg, add_mag(&a, &b))
+        let (a, b) = (&a[..width], &b[..width]);
+        let mut mag = [0u8; SPAN];
+        let neg = if self.neg == other.neg {
+            add_mag(a, b, &mut mag);
+            self.neg
         } else {
-            match cmp_mag(&a, &b) {
+            match cmp_mag(a, b) {
                 Ordering::Equal => return Ok(Number::zero()),
-                Ordering::Greater => (self.neg, sub_mag(&a, &b)),
-                Ordering::Less => (other.neg, sub_mag(&b, &a)),
+                Ordering::Greater => {
+                    sub_mag(a, b, &mut mag);
+                    self.neg
+                }
+                Ordering::Less => {
+                    sub_mag(b, a, &mut mag);
+                    other.neg
+                }
             }
         };
         // `mag` is little-endian digits at exponent `lo`.
-        let mut exp = lo;
-        let mut digits: Vec<u8> = mag.into_iter().rev().skip_while(|d| *d == 0).collect();
-        while digits.last() == Some(&0) {
-            digits.pop();
-            exp += 1;
-        }
+        let mag = &mag[..width];
+        let low = mag.iter().position(|d| *d != 0).unwrap_or(width);
+        let high = mag.iter().rposition(|d| *d != 0).map_or(low, |i| i + 1);
+        let digits: Vec<u8> = mag[low..high].iter().rev().copied().collect();
+        let exp = lo + low as i64;
         Number::from_parts(neg, digits, exp)
     }
 
@@ -252,8 +262,9 @@ impl Number {
     }
 
     /// Little-endian digits of |self| placed at exponent `lo`, `width` digits long.
-    fn aligned(&self, lo: i64, width: usize) -> Vec<u8> {
-        let mut out = vec![0u8; width];
+    fn aligned(&self, lo: i64, width: usize) -> [u8; SPAN] {
+        debug_assert!(width <= SPAN);
+        let mut out = [0u8; SPAN];
         let shift = (self.exp as i64 - lo) as usize;
         for (i, d) in self.digits.iter().rev().enumerate() {
             out[shift + i] = *d;
@@ -301,19 +312,21 @@ impl Number {
     }
 }
 
-fn add_mag(a: &[u8], b: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(a.len());
+/// Digit spans of an addition: up to MAX_DIGITS + 3 digits (see [`Number::add`]).
+const SPAN: usize = MAX_DIGITS + 8;
+
+/// `a + b` into `out`, little-endian digits (the top digit of `a` and `b` is zero).
+fn add_mag(a: &[u8], b: &[u8], out: &mut [u8]) {
     let mut carry = 0u8;
     for i in 0..a.len() {
         let s = a[i] + b[i] + carry;
-        out.push(s % 10);
+        out[i] = s % 10;
         carry = s / 10;
     }
-    out
 }
 
-fn sub_mag(a: &[u8], b: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(a.len());
+/// `a - b` into `out`, little-endian digits (`a` ≥ `b`).
+fn sub_mag(a: &[u8], b: &[u8], out: &mut [u8]) {
     let mut borrow = 0i8;
     for i in 0..a.len() {
         let mut d = a[i] as i8 - b[i] as i8 - borrow;
@@ -323,9 +336,8 @@ fn sub_mag(a: &[u8], b: &[u8]) -> Vec<u8> {
         } else {
             borrow = 0;
         }
-        out.push(d as u8);
+        out[i] = d as u8;
     }
-    out
 }
 
 fn cmp_mag(a: &[u8], b: &[u8]) -> Ordering {
@@ -350,25 +362,49 @@ impl fmt::Display for Number {
         if self.digits.is_empty() {
             return f.write_str("0");
         }
-        let mut s = String::with_capacity(self.digits.len() + 8);
+        // Written into a buffer on the stack: every number in DynamoDB's range fits
+        // (at most 38 digits and 130 zeros, a sign and a point).
+        let mut buf = [0u8; 192];
+        let mut len = 0;
+        self.plain_bytes(&mut |bytes| {
+            for b in bytes {
+                if let Some(slot) = buf.get_mut(len) {
+                    *slot = b;
+                }
+                len += 1;
+            }
+        });
+        if let Some(Ok(text)) = buf.get(..len).map(std::str::from_utf8) {
+            return f.write_str(text);
+        }
+        // Longer than any number DynamoDB accepts.
+        let mut long = Vec::with_capacity(len);
+        self.plain_bytes(&mut |bytes| long.extend(bytes));
+        f.write_str(&String::from_utf8_lossy(&long))
+    }
+}
+
+impl Number {
+    /// Hands `put` the bytes of the plain notation, piece by piece.
+    fn plain_bytes(&self, put: &mut dyn FnMut(&mut dyn Iterator<Item = u8>)) {
+        let digit = |d: &u8| b'0' + d;
         if self.neg {
-            s.push('-');
+            put(&mut std::iter::once(b'-'));
         }
         let n = self.digits.len() as i32;
         if self.exp >= 0 {
-            s.extend(self.digits.iter().map(|d| (b'0' + d) as char));
-            s.extend(std::iter::repeat_n('0', self.exp as usize));
+            put(&mut self.digits.iter().map(digit));
+            put(&mut std::iter::repeat_n(b'0', self.exp as usize));
         } else if -self.exp < n {
             let int_len = (n + self.exp) as usize;
-            s.extend(self.digits[..int_len].iter().map(|d| (b'0' + d) as char));
-            s.push('.');
-            s.extend(self.digits[int_len..].iter().map(|d| (b'0' + d) as char));
+            put(&mut self.digits[..int_len].iter().map(digit));
+            put(&mut std::iter::once(b'.'));
+            put(&mut self.digits[int_len..].iter().map(digit));
         } else {
-            s.push_str("0.");
-            s.extend(std::iter::repeat_n('0', (-self.exp - n) as usize));
-            s.extend(self.digits.iter().map(|d| (b'0' + d) as char));
+            put(&mut b"0.".iter().copied());
+            put(&mut std::iter::repeat_n(b'0', (-self.exp - n) as usize));
+            put(&mut self.digits.iter().map(digit));
         }
-        f.write_str(&s)
     }
 }
 
@@ -427,6 +463,18 @@ mod tests {
         assert_eq!(Number::parse("123456789012345678901234567890123456789"), Err(NumberError::Precision));
         // Trailing zeros are not significant.
         assert!(Number::parse("1234567890123456789012345678901234567800000").is_ok());
+    }
+
+    #[test]
+    fn plain_notation_at_the_limits() {
+        let digits = "12345678901234567890123456789012345678";
+        let small = Number::parse(&format!("-0.{digits}E-129")).unwrap();
+        assert_eq!(small.to_string(), format!("-0.{}{digits}", "0".repeat(129)));
+        let large = Number::parse(&format!("9.{}E+125", &digits[1..])).unwrap();
+        assert_eq!(large.to_string(), format!("9{}{}", &digits[1..], "0".repeat(125 - 37)));
+        assert_eq!(Number::parse("1E-130").unwrap().to_string(), format!("0.{}1", "0".repeat(129)));
+        assert_eq!(Number::parse("-12.50").unwrap().to_string(), "-12.5");
+        assert_eq!(Number::parse("0.00").unwrap().to_string(), "0");
     }
 
     #[test]
