@@ -1,8 +1,6 @@
 //! Request members shared by many operations: the table name (or ARN), the
 //! ReturnConsumedCapacity switch, and ExpressionAttributeNames / Values.
 
-use std::collections::HashMap;
-
 use stator_protocol::{Constraints, DynamoError, Obj};
 use stator_types::AttributeValue;
 
@@ -86,17 +84,17 @@ pub fn return_item_collection_metrics(req: Obj, c: &mut Constraints) -> Result<b
 
 /// ExpressionAttributeNames and ExpressionAttributeValues of a request.
 #[derive(Debug, Default)]
-pub struct ExprParams {
-    /// `#name` → attribute name.
-    pub names: Option<HashMap<String, String>>,
+pub struct ExprParams<'a> {
+    /// `#name` → attribute name, borrowed from the request.
+    pub names: Option<Vec<(&'a str, &'a str)>>,
     /// `:value` → value.
-    pub values: Option<HashMap<String, AttributeValue>>,
+    pub values: Option<Vec<(&'a str, AttributeValue)>>,
 }
 
 /// Reads ExpressionAttributeNames / Values (their keys are checked by the expression
 /// resolver). `uses_expressions`
 /// says whether the request carries any expression; without one, neither may be given.
-pub fn expr_params(req: Obj, uses_expressions: bool) -> Result<ExprParams, DynamoError> {
+pub fn expr_params<'a>(req: Obj<'a>, uses_expressions: bool) -> Result<ExprParams<'a>, DynamoError> {
     let names = req.str_map("ExpressionAttributeNames")?;
     let raw_values = req.obj("ExpressionAttributeValues")?;
     if !uses_expressions {
@@ -114,7 +112,7 @@ pub fn expr_params(req: Obj, uses_expressions: bool) -> Result<ExprParams, Dynam
     let values = match raw_values {
         None => None,
         Some(o) => {
-            let mut out = HashMap::with_capacity(o.0.len());
+            let mut out = Vec::with_capacity(o.0.len());
             for (k, v) in o.0 {
                 let av = AttributeValue::from_json(v).map_err(|e| match e {
                     stator_types::DecodeError::Validation(m) => DynamoError::validation(format!(
@@ -122,7 +120,7 @@ pub fn expr_params(req: Obj, uses_expressions: bool) -> Result<ExprParams, Dynam
                     )),
                     stator_types::DecodeError::Serialization(m) => DynamoError::Serialization(m),
                 })?;
-                out.insert(k.clone(), av);
+                out.push((k.as_str(), av));
             }
             Some(out)
         }
@@ -130,10 +128,13 @@ pub fn expr_params(req: Obj, uses_expressions: bool) -> Result<ExprParams, Dynam
     Ok(ExprParams { names, values })
 }
 
-impl ExprParams {
+impl ExprParams<'_> {
     /// A resolver over these names and values, with the maps' own checks done.
     pub fn resolver(&self) -> Result<stator_expr::Resolver<'_>, DynamoError> {
-        let r = stator_expr::Resolver::new(self.names.as_ref(), self.values.as_ref());
+        let r = stator_expr::Resolver::from_pairs(
+            self.names.as_ref().map(|n| n.iter().copied()),
+            self.values.as_ref().map(|v| v.iter().map(|(k, v)| (*k, v))),
+        );
         r.validate().map_err(expr_err)?;
         Ok(r)
     }

@@ -2,7 +2,7 @@
 //! request, the reserved-word check on bare names, and the request-level checks on
 //! the ExpressionAttributeNames / ExpressionAttributeValues maps themselves.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use stator_types::AttributeValue;
 
@@ -15,23 +15,60 @@ use crate::syntax::{RawElem, RawPath, Ref};
 /// which were used.
 #[derive(Debug, Clone)]
 pub struct Resolver<'a> {
-    names: Option<&'a HashMap<String, String>>,
-    values: Option<&'a HashMap<String, AttributeValue>>,
-    /// The supplied names and values referenced so far (borrowed from the maps: no
-    /// copies per reference).
-    used_names: BTreeSet<&'a str>,
-    used_values: BTreeSet<&'a str>,
+    names: Option<Table<'a, str>>,
+    values: Option<Table<'a, AttributeValue>>,
+}
+
+/// One of the request's maps as a list sorted by key, with a used flag per key: a
+/// request's maps are small, and a binary search over borrowed keys costs less than
+/// hashing each reference (several per expression) with a DoS-resistant hasher.
+#[derive(Debug)]
+struct Table<'a, V: ?Sized> {
+    /// (key, value, used), sorted by key.
+    entries: Vec<(&'a str, &'a V, bool)>,
+}
+
+impl<V: ?Sized> Clone for Table<'_, V> {
+    fn clone(&self) -> Self {
+        Table { entries: self.entries.clone() }
+    }
+}
+
+impl<'a, V: ?Sized> Table<'a, V> {
+    fn new(pairs: impl IntoIterator<Item = (&'a str, &'a V)>) -> Self {
+        let mut entries: Vec<(&str, &V, bool)> = pairs.into_iter().map(|(k, v)| (k, v, false)).collect();
+        entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        Table { entries }
+    }
+
+    fn find(&self, key: &str) -> Option<usize> {
+        self.entries.binary_search_by(|(k, _, _)| (*k).cmp(key)).ok()
+    }
+
+    fn get(&self, key: &str) -> Option<&'a V> {
+        self.find(key).map(|i| self.entries[i].1)
+    }
+
+    fn mark(&mut self, key: &str) {
+        if let Some(i) = self.find(key) {
+            self.entries[i].2 = true;
+        }
+    }
+
+    /// Keys never marked, in byte order.
+    fn unused(&self) -> Vec<&'a str> {
+        self.entries.iter().filter(|(_, _, used)| !used).map(|(k, _, _)| *k).collect()
+    }
+
+    /// Keys that are not `sigil` followed by letters, digits or `_`, in byte order.
+    fn invalid_keys(&self, sigil: char) -> impl Iterator<Item = &'a str> + '_ {
+        self.entries.iter().map(|(k, _, _)| *k).filter(move |k| !valid_key(k, sigil))
+    }
 }
 
 fn valid_key(key: &str, sigil: char) -> bool {
     key.strip_prefix(sigil)
         .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
-}
-
-fn unused<'k>(keys: impl Iterator<Item = &'k String>, used: &BTreeSet<&str>) -> Vec<&'k str> {
-    let mut out: Vec<&str> = keys.filter(|k| !used.contains(k.as_str())).map(String::as_str).collect();
-    out.sort_unstable();
-    out
 }
 
 impl<'a> Resolver<'a> {
@@ -40,7 +77,20 @@ impl<'a> Resolver<'a> {
         names: Option<&'a HashMap<String, String>>,
         values: Option<&'a HashMap<String, AttributeValue>>,
     ) -> Self {
-        Resolver { names, values, used_names: BTreeSet::new(), used_values: BTreeSet::new() }
+        Self::from_pairs(
+            names.map(|m| m.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
+            values.map(|m| m.iter().map(|(k, v)| (k.as_str(), v))),
+        )
+    }
+
+    /// [`Resolver::new`] over the maps' entries, borrowed from wherever they are (a
+    /// request's JSON); keys are unique, as in a JSON object.
+    pub fn from_pairs<N, V>(names: Option<N>, values: Option<V>) -> Self
+    where
+        N: IntoIterator<Item = (&'a str, &'a str)>,
+        V: IntoIterator<Item = (&'a str, &'a AttributeValue)>,
+    {
+        Resolver { names: names.map(Table::new), values: values.map(Table::new) }
     }
 
     /// Checks the maps themselves, before any expression is parsed: a supplied map
@@ -48,25 +98,21 @@ impl<'a> Resolver<'a> {
     /// or `_` ("ExpressionAttributeNames contains invalid key: Syntax error; key:
     /// \"#a-b\""). When several keys are bad, the first in byte order is reported.
     pub fn validate(&self) -> Result<(), ExprError> {
-        if let Some(n) = self.names {
-            if n.is_empty() {
+        if let Some(n) = &self.names {
+            if n.entries.is_empty() {
                 return Err(ExprError("ExpressionAttributeNames must not be empty".into()));
             }
-            let mut keys: Vec<&String> = n.keys().filter(|k| !valid_key(k, '#')).collect();
-            keys.sort_unstable();
-            if let Some(k) = keys.first() {
+            if let Some(k) = n.invalid_keys('#').next() {
                 return Err(ExprError(format!(
                     "ExpressionAttributeNames contains invalid key: Syntax error; key: \"{k}\""
                 )));
             }
         }
-        if let Some(v) = self.values {
-            if v.is_empty() {
+        if let Some(v) = &self.values {
+            if v.entries.is_empty() {
                 return Err(ExprError("ExpressionAttributeValues must not be empty".into()));
             }
-            let mut keys: Vec<&String> = v.keys().filter(|k| !valid_key(k, ':')).collect();
-            keys.sort_unstable();
-            if let Some(k) = keys.first() {
+            if let Some(k) = v.invalid_keys(':').next() {
                 return Err(ExprError(format!(
                     "ExpressionAttributeValues contains invalid key: Syntax error; key: \"{k}\""
                 )));
@@ -79,8 +125,8 @@ impl<'a> Resolver<'a> {
     /// value was never used ("Value provided in ExpressionAttributeNames unused in
     /// expressions: keys: {#a, #b}"; keys listed in byte order). Names are checked first.
     pub fn check_all_used(&self) -> Result<(), ExprError> {
-        if let Some(n) = self.names {
-            let keys = unused(n.keys(), &self.used_names);
+        if let Some(n) = &self.names {
+            let keys = n.unused();
             if !keys.is_empty() {
                 return Err(ExprError(format!(
                     "Value provided in ExpressionAttributeNames unused in expressions: keys: {{{}}}",
@@ -88,8 +134,8 @@ impl<'a> Resolver<'a> {
                 )));
             }
         }
-        if let Some(v) = self.values {
-            let keys = unused(v.keys(), &self.used_values);
+        if let Some(v) = &self.values {
+            let keys = v.unused();
             if !keys.is_empty() {
                 return Err(ExprError(format!(
                     "Value provided in ExpressionAttributeValues unused in expressions: keys: {{{}}}",
@@ -113,7 +159,7 @@ impl<'a> Resolver<'a> {
         }
         for r in refs {
             if let Ref::Name(n) = r {
-                if self.names.and_then(|m| m.get(n)).is_none() {
+                if self.names.as_ref().and_then(|m| m.find(n)).is_none() {
                     return Err(kind.err(format_args!(
                         "An expression attribute name used in the document path is not defined; attribute name: {n}"
                     )));
@@ -122,7 +168,7 @@ impl<'a> Resolver<'a> {
         }
         for r in refs {
             if let Ref::Value(v) = r {
-                if self.values.and_then(|m| m.get(v)).is_none() {
+                if self.values.as_ref().and_then(|m| m.find(v)).is_none() {
                     return Err(kind.err(format_args!(
                         "An expression attribute value used in expression is not defined; attribute value: {v}"
                     )));
@@ -132,13 +178,13 @@ impl<'a> Resolver<'a> {
         for r in refs {
             match r {
                 Ref::Name(n) => {
-                    if let Some((k, _)) = self.names.and_then(|m| m.get_key_value(n)) {
-                        self.used_names.insert(k);
+                    if let Some(m) = &mut self.names {
+                        m.mark(n);
                     }
                 }
                 Ref::Value(v) => {
-                    if let Some((k, _)) = self.values.and_then(|m| m.get_key_value(v)) {
-                        self.used_values.insert(k);
+                    if let Some(m) = &mut self.values {
+                        m.mark(v);
                     }
                 }
                 Ref::Ident(_) => {}
@@ -149,7 +195,7 @@ impl<'a> Resolver<'a> {
 
     /// The value of a `:placeholder` (None when undefined; [`Self::check_refs`] ran first).
     pub(crate) fn value(&self, v: &str) -> Option<&'a AttributeValue> {
-        self.values.and_then(|m| m.get(v))
+        self.values.as_ref().and_then(|m| m.get(v))
     }
 
     /// Resolves a raw path (its `#names` were checked by [`Self::check_refs`]).
@@ -159,9 +205,9 @@ impl<'a> Resolver<'a> {
                 .iter()
                 .map(|e| match e {
                     RawElem::Ident(s) => PathElem::Attr(s.clone()),
-                    RawElem::Name(n) => {
-                        PathElem::Attr(self.names.and_then(|m| m.get(n)).cloned().unwrap_or_else(|| n.clone()))
-                    }
+                    RawElem::Name(n) => PathElem::Attr(
+                        self.names.as_ref().and_then(|m| m.get(n)).map_or_else(|| n.clone(), str::to_string),
+                    ),
                     RawElem::Index(i) => PathElem::Index(*i),
                 })
                 .collect(),
@@ -199,6 +245,52 @@ mod tests {
             "ExpressionAttributeValues must not be empty"
         );
         assert!(Resolver::new(None, None).validate().is_ok());
+        // Of several bad keys, the first in byte order is named.
+        let names: HashMap<String, String> =
+            ["#z-", "#ok", "#b-", "#a-x"].iter().map(|k| (k.to_string(), "n".to_string())).collect();
+        assert_eq!(
+            Resolver::new(Some(&names), None).validate().unwrap_err().0,
+            "ExpressionAttributeNames contains invalid key: Syntax error; key: \"#a-x\""
+        );
+    }
+
+    #[test]
+    fn unused_keys_are_listed_in_byte_order_and_lookups_find_every_key() {
+        let names: HashMap<String, String> = (0..40).map(|i| (format!("#n{}", 39 - i), format!("attr{i}"))).collect();
+        let values: HashMap<String, AttributeValue> =
+            (0..40).map(|i| (format!(":v{i}"), AttributeValue::S(i.to_string()))).collect();
+        let mut r = Resolver::new(Some(&names), Some(&values));
+        r.validate().unwrap();
+        let used: Vec<Ref> = (0..40)
+            .filter(|i| i % 3 != 0)
+            .flat_map(|i| [Ref::Name(format!("#n{i}")), Ref::Value(format!(":v{i}"))])
+            .collect();
+        r.check_refs(&used, ExprKind::Update).unwrap();
+        for i in 0..40 {
+            assert_eq!(r.value(&format!(":v{i}")), Some(&AttributeValue::S(i.to_string())));
+        }
+        assert_eq!(r.value(":v40"), None);
+        let unused: Vec<String> = (0..40).filter(|i| i % 3 == 0).map(|i| format!("#n{i}")).collect();
+        let mut sorted = unused.clone();
+        sorted.sort();
+        assert_eq!(
+            r.check_all_used().unwrap_err().0,
+            format!(
+                "Value provided in ExpressionAttributeNames unused in expressions: keys: {{{}}}",
+                sorted.join(", ")
+            )
+        );
+        let rest: Vec<Ref> = unused.iter().map(|n| Ref::Name(n.clone())).collect();
+        r.check_refs(&rest, ExprKind::Update).unwrap();
+        let mut unused_values: Vec<String> = (0..40).filter(|i| i % 3 == 0).map(|i| format!(":v{i}")).collect();
+        unused_values.sort();
+        assert_eq!(
+            r.check_all_used().unwrap_err().0,
+            format!(
+                "Value provided in ExpressionAttributeValues unused in expressions: keys: {{{}}}",
+                unused_values.join(", ")
+            )
+        );
     }
 
     #[test]

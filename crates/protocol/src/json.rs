@@ -3,7 +3,7 @@
 //! violations ("2 validation errors detected: Value null at 'tableName' ...").
 
 use serde_json::{Map, Value};
-use stator_types::{AttributeValue, Item};
+use stator_types::Item;
 
 use crate::error::DynamoError;
 
@@ -162,15 +162,14 @@ impl<'a> Obj<'a> {
             .map(Some)
     }
 
-    /// A map of strings (ExpressionAttributeNames).
-    pub fn str_map(&self, key: &str) -> Result<Option<std::collections::HashMap<String, String>>, DynamoError> {
+    /// A map of strings (ExpressionAttributeNames) as its entries, borrowed; entries
+    /// whose value is null are left out.
+    pub fn str_map(&self, key: &str) -> Result<Option<Vec<(&'a str, &'a str)>>, DynamoError> {
         let Some(o) = self.obj(key)? else { return Ok(None) };
-        let mut out = std::collections::HashMap::with_capacity(o.0.len());
+        let mut out = Vec::with_capacity(o.0.len());
         for (k, v) in o.0 {
             match v {
-                Value::String(s) => {
-                    out.insert(k.clone(), s.clone());
-                }
+                Value::String(s) => out.push((k.as_str(), s.as_str())),
                 Value::Null => {}
                 other => return Err(mismatch(other, "a String")),
             }
@@ -184,14 +183,6 @@ impl<'a> Obj<'a> {
             None => Ok(None),
             Some(v) => Ok(Some(stator_types::item_from_json(v)?)),
         }
-    }
-
-    /// A map of attribute values as a HashMap (ExpressionAttributeValues).
-    pub fn value_map(
-        &self,
-        key: &str,
-    ) -> Result<Option<std::collections::HashMap<String, AttributeValue>>, DynamoError> {
-        Ok(self.item(key)?.map(|m| m.into_iter().collect()))
     }
 }
 
