@@ -66,6 +66,14 @@ fn clean_prefix(bytes: &[u8], non_ascii: bool) -> usize {
         } else {
             n
         }
+    } else if let (Some(first), Some(last)) = (bytes.first_chunk::<4>(), bytes.last_chunk::<4>()) {
+        // Four to seven bytes: two half-words, overlapping, checked as one word.
+        let w = u64::from(u32::from_le_bytes(*first)) | (u64::from(u32::from_le_bytes(*last)) << 32);
+        if word_needs_work(w, non_ascii) {
+            0
+        } else {
+            n
+        }
     } else {
         bytes.iter().position(|&b| byte_needs_work(b, non_ascii)).unwrap_or(n)
     }
@@ -277,6 +285,27 @@ mod tests {
             let mut out = Vec::new();
             write_str(&mut out, s);
             assert_eq!(String::from_utf8(out).unwrap(), serde_json::to_string(s).unwrap(), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn short_strings_with_a_special_byte_at_every_position() {
+        let specials: [&[u8]; 7] = [b"\"", b"\\", b"\x00", b"\x1f", b"\x7f", "é".as_bytes(), b"\xff"];
+        for len in 1..=9 {
+            for pos in 0..len {
+                for special in specials {
+                    let mut bytes = b"abcdefghi"[..len].to_vec();
+                    bytes.splice(pos..=pos, special.iter().copied());
+                    let mut out = Vec::new();
+                    match std::str::from_utf8(&bytes) {
+                        Ok(s) => {
+                            assert!(write_text(&mut out, &bytes));
+                            assert_eq!(String::from_utf8(out).unwrap(), serde_json::to_string(s).unwrap(), "{s:?}");
+                        }
+                        Err(_) => assert!(!write_text(&mut out, &bytes), "{bytes:?}"),
+                    }
+                }
+            }
         }
     }
 
