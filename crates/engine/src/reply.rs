@@ -182,13 +182,42 @@ impl JsonObject {
 
     /// A member whose value is an unsigned integer.
     pub(crate) fn uint(&mut self, k: &str, n: u64) {
-        use std::io::Write as _;
         self.key(k);
-        let _ = write!(self.buf, "{n}");
+        // Digits from the right, in a buffer on the stack (no formatting machinery).
+        let mut digits = [0u8; 20];
+        let mut at = digits.len();
+        let mut rest = n;
+        loop {
+            at -= 1;
+            digits[at] = b'0' + (rest % 10) as u8;
+            rest /= 10;
+            if rest == 0 {
+                break;
+            }
+        }
+        self.buf.extend_from_slice(&digits[at..]);
     }
 
     pub(crate) fn finish(mut self) -> Reply {
         self.buf.push(b'}');
         Reply::Raw(self.buf)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unsigned_members_are_written_as_json_numbers() {
+        for n in [0u64, 7, 10, 99, 100, 1_048_576, u64::MAX] {
+            let mut o = JsonObject::with_capacity(8);
+            o.uint("Count", n);
+            o.uint("Next", 1);
+            let text = o.finish().into_bytes();
+            let v: Value = serde_json::from_slice(&text).expect("valid JSON");
+            assert_eq!(v["Count"].as_u64(), Some(n), "{}", String::from_utf8_lossy(&text));
+            assert_eq!(v["Next"].as_u64(), Some(1));
+        }
     }
 }

@@ -341,13 +341,14 @@ pub fn read_page(snap: &dyn ReadView, spec: PageSpec) -> Result<Page, DynamoErro
             Direction::Reverse => range.end = tighter_end(range.end, after),
         }
     }
-    let mut page = Page { items: Vec::new(), count: 0, scanned: 0, last_key: None, bytes_read: 0 };
+    // Room for a page up to its Limit (bounded: a page also stops at 1 MB).
+    let room = spec.limit.map_or(16, |l| l.min(256));
+    let mut page = Page { items: Vec::with_capacity(room), count: 0, scanned: 0, last_key: None, bytes_read: 0 };
     // The filter reads only these top-level attributes: only they are decoded.
     let mut filter_names = Vec::new();
     if let Some(f) = spec.filter {
         condition_attributes(f, &mut filter_names);
     }
-    let is_key = |n: &str| spec.key_names.iter().any(|k| k == n);
     for kv in snap.scan(range, spec.direction) {
         let (_, mut v) = kv.map_err(crate::internal)?;
         page.scanned += 1;
@@ -381,7 +382,10 @@ pub fn read_page(snap: &dyn ReadView, spec: PageSpec) -> Result<Page, DynamoErro
         };
         let stop = spec.limit.is_some_and(|l| page.scanned >= l) || page.bytes_read > MAX_PAGE_BYTES;
         if stop {
-            page.last_key = Some(stored::decode_some(&v, &is_key).map_err(crate::internal)?);
+            // The item was just read whole above (sized or decoded): its key
+            // attributes are picked, the rest skipped.
+            let names: Vec<&str> = spec.key_names.iter().map(String::as_str).collect();
+            page.last_key = Some(stored::pick(&v, &names).map_err(crate::internal)?);
         }
         if keep {
             page.count += 1;
