@@ -2,7 +2,9 @@
 //! body size limits, request ids and CRC32 checksums, graceful shutdown.
 
 use std::convert::Infallible;
+use std::future::Future;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -230,8 +232,13 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Full<By
         .map(|s| s.region.to_string());
     let op = headers.get(X_AMZ_TARGET).and_then(|v| v.to_str().ok()).and_then(Operation::from_target);
     let host = headers.get(HOST).and_then(|v| v.to_str().ok()).unwrap_or("localhost").to_string();
-    // A body that stops arriving must not hold its in-flight slot forever.
-    let body = tokio::time::timeout(BODY_TIMEOUT, Limited::new(req.into_body(), MAX_BODY).collect()).await;
+    // A body that stops arriving must not hold its in-flight slot forever. Most bodies
+    // arrive with their headers: a timer is armed only for one that is still coming.
+    let mut collect = std::pin::pin!(Limited::new(req.into_body(), MAX_BODY).collect());
+    let body = match std::future::poll_fn(|cx| Poll::Ready(collect.as_mut().poll(cx))).await {
+        Poll::Ready(read) => Ok(read),
+        Poll::Pending => tokio::time::timeout(BODY_TIMEOUT, collect).await,
+    };
     let Ok(body) = body else {
         return error_response(&DynamoError::Serialization("Timed out reading the request body".into()), json_type);
     };
