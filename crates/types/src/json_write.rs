@@ -25,15 +25,45 @@ pub fn write_text(out: &mut Vec<u8>, bytes: &[u8]) -> bool {
 
 /// Writes `bytes` as a JSON string literal. Unless `checked`, bytes from the first
 /// non-ASCII one on are validated as UTF-8 (once) before they are copied.
-#[inline]
+///
+/// Short clean strings (attribute names, type tags' neighbours, small values) are
+/// written in the caller, without a call; the rest out of line.
+#[inline(always)]
 fn write_escaped(out: &mut Vec<u8>, bytes: &[u8], checked: bool) -> bool {
+    if bytes.len() < 8 && short_is_clean(bytes, !checked) {
+        write_quoted(out, bytes);
+        return true;
+    }
+    write_escaped_out_of_line(out, bytes, checked)
+}
+
+#[inline(always)]
+fn write_quoted(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.reserve(bytes.len() + 2);
+    out.push(b'"');
+    out.extend_from_slice(bytes);
+    out.push(b'"');
+}
+
+/// Whether a string of fewer than eight bytes needs no work: from four bytes on, two
+/// overlapping half-words checked as one word; below, byte by byte.
+#[inline(always)]
+fn short_is_clean(bytes: &[u8], non_ascii: bool) -> bool {
+    match (bytes.first_chunk::<4>(), bytes.last_chunk::<4>()) {
+        (Some(first), Some(last)) => {
+            let w = u64::from(u32::from_le_bytes(*first)) | (u64::from(u32::from_le_bytes(*last)) << 32);
+            !word_needs_work(w, non_ascii)
+        }
+        _ => !bytes.iter().any(|&b| byte_needs_work(b, non_ascii)),
+    }
+}
+
+#[inline(never)]
+fn write_escaped_out_of_line(out: &mut Vec<u8>, bytes: &[u8], checked: bool) -> bool {
     let clean = clean_prefix(bytes, !checked);
     if clean == bytes.len() {
         // Nothing to escape (the common case): one copy.
-        out.reserve(bytes.len() + 2);
-        out.push(b'"');
-        out.extend_from_slice(bytes);
-        out.push(b'"');
+        write_quoted(out, bytes);
         return true;
     }
     escape_from(out, bytes, clean, checked)
@@ -66,14 +96,8 @@ fn clean_prefix(bytes: &[u8], non_ascii: bool) -> usize {
         } else {
             n
         }
-    } else if let (Some(first), Some(last)) = (bytes.first_chunk::<4>(), bytes.last_chunk::<4>()) {
-        // Four to seven bytes: two half-words, overlapping, checked as one word.
-        let w = u64::from(u32::from_le_bytes(*first)) | (u64::from(u32::from_le_bytes(*last)) << 32);
-        if word_needs_work(w, non_ascii) {
-            0
-        } else {
-            n
-        }
+    } else if short_is_clean(bytes, non_ascii) {
+        n
     } else {
         bytes.iter().position(|&b| byte_needs_work(b, non_ascii)).unwrap_or(n)
     }
