@@ -96,9 +96,9 @@ fn clean_prefix(bytes: &[u8], non_ascii: bool) -> usize {
         } else {
             n
         }
-    } else if short_is_clean(bytes, non_ascii) {
-        n
     } else {
+        // Under eight bytes this is reached only for a string that needs work
+        // (`write_escaped` writes clean ones itself): where, byte by byte.
         bytes.iter().position(|&b| byte_needs_work(b, non_ascii)).unwrap_or(n)
     }
 }

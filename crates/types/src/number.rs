@@ -224,9 +224,9 @@ impl Number {
         if hi - lo + 1 > MAX_DIGITS as i64 + 2 {
             return Err(NumberError::Precision);
         }
-        let width = (hi - lo + 2) as usize; // one extra for a carry
-                                            // Both operands and the result fit in fixed buffers on the stack (the check
-                                            // above bounds `width` by MAX_DIGITS + 3).
+        // One digit extra for a carry. Both operands and the result fit in fixed
+        // buffers on the stack (the check above bounds `width` by MAX_DIGITS + 3).
+        let width = (hi - lo + 2) as usize;
         let a = self.aligned(lo, width);
         let b = other.aligned(lo, width);
         let (a, b) = (&a[..width], &b[..width]);

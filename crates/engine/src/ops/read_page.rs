@@ -382,8 +382,8 @@ pub fn read_page(snap: &dyn ReadView, spec: PageSpec) -> Result<Page, DynamoErro
         };
         let stop = spec.limit.is_some_and(|l| page.scanned >= l) || page.bytes_read > MAX_PAGE_BYTES;
         if stop {
-            // The item was just read whole above (sized or decoded): its key
-            // attributes are picked, the rest skipped.
+            // Only its key attributes are read (the rest is skipped, not checked:
+            // nothing of it goes into the key).
             let names: Vec<&str> = spec.key_names.iter().map(String::as_str).collect();
             page.last_key = Some(stored::pick(&v, &names).map_err(crate::internal)?);
         }
