@@ -313,14 +313,14 @@ impl Engine {
             | Operation::DescribeStream
             | Operation::GetShardIterator
             | Operation::GetRecords => false,
-            // fjall holds its journal while it syncs: a commit arriving then waits for
-            // the sync, which must not stall a runtime worker (and the reads queued on
-            // it). The wait for the commit's own sync is asynchronous either way.
+            // Item writes commit in place (the wait for their sync is asynchronous),
+            // unless the store is throttling its writers: that sleep must not stall a
+            // runtime worker and the reads queued on it.
             Operation::PutItem
             | Operation::DeleteItem
             | Operation::UpdateItem
             | Operation::BatchWriteItem
-            | Operation::TransactWriteItems => self.store.commit_blocks(),
+            | Operation::TransactWriteItems => self.store.commit_may_block(),
             Operation::CreateTable | Operation::DeleteTable | Operation::UpdateTable | Operation::UpdateTimeToLive => {
                 true
             }

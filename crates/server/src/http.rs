@@ -270,10 +270,10 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Full<By
         engine.answer(&ctx, op, &parsed)
     };
     // Operations that can block (`Engine::may_block`: catalog changes, PartiQL, item
-    // writes on the durable store) run on the bounded blocking pool; the rest run in
-    // place, which saves two thread hand-offs per request. A write's answer then waits
-    // for its group commit without holding a thread: the store's sync thread completes
-    // the wait.
+    // writes while the durable store throttles writers) run on the bounded blocking
+    // pool; the rest run in place, which saves two thread hand-offs per request. A
+    // write's answer then waits for its group commit without holding a thread: the
+    // store's sync thread completes the wait.
     let result = if shared.engine.may_block(op) {
         tokio::task::spawn_blocking(run).await.map_err(|join| join.to_string())
     } else {

@@ -12,6 +12,7 @@
 
 pub mod fjall_engine;
 mod group_sync;
+mod journal_sync;
 pub mod local;
 pub mod mem;
 
@@ -218,9 +219,10 @@ pub trait KvStore: Send + Sync {
     fn begin(&self) -> Box<dyn Transaction + '_>;
     /// The engine's limits.
     fn limits(&self) -> EngineLimits;
-    /// Whether committing can wait on I/O: with a durable engine that syncs every
-    /// commit, applying a batch waits while a sync holds the engine's journal.
-    fn commit_blocks(&self) -> bool;
+    /// Whether a commit may now wait long (tens of milliseconds or more): a durable
+    /// engine whose background flushes or compactions have fallen behind throttles
+    /// its writers. The caller then commits where waiting stalls nothing else.
+    fn commit_may_block(&self) -> bool;
     /// The engine's internal counters (memory and disk use, queues), for diagnostics.
     fn stats(&self) -> Vec<(&'static str, u64)> {
         Vec::new()

@@ -46,6 +46,11 @@ pub trait LocalEngine: Send + Sync + 'static {
     }
     /// Makes every applied batch durable.
     fn sync(&self) -> Result<()>;
+    /// Whether [`LocalEngine::apply`] may now be held back to let background work
+    /// catch up (it then sleeps, possibly for long).
+    fn throttling(&self) -> bool {
+        false
+    }
     /// The engine's limits.
     fn limits(&self) -> EngineLimits;
     /// The engine's internal counters, for diagnostics.
@@ -204,8 +209,8 @@ impl<E: LocalEngine> KvStore for LocalStore<E> {
         self.shared.engine.limits()
     }
 
-    fn commit_blocks(&self) -> bool {
-        self.shared.policy == SyncPolicy::Always
+    fn commit_may_block(&self) -> bool {
+        self.shared.engine.throttling()
     }
 
     fn stats(&self) -> Vec<(&'static str, u64)> {
