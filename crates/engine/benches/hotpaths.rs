@@ -19,7 +19,7 @@ use std::time::Instant;
 use serde_json::{json, Value};
 use stator_engine::{Engine, EngineConfig, RequestContext};
 use stator_expr::{parse_condition, parse_update, ExprKind, Resolver};
-use stator_protocol::{Obj, Operation};
+use stator_protocol::{Body, Obj, Operation};
 use stator_storage::local::{LocalStore, SyncPolicy};
 use stator_storage::mem::MemEngine;
 use stator_types::itemcodec::{decode_item, encode_item};
@@ -75,7 +75,7 @@ const PATHS: &[Path] = &[
         black_box(item_from_json(m.get("Item").unwrap()).unwrap());
     }),
     ("decode_put_request_direct", |f| {
-        black_box(Obj::parse_body_with_item(&f.put_body, "Item").unwrap());
+        black_box(Body::parse_with_item(&f.put_body, "Item").unwrap());
     }),
     ("decode_put_request_to_record", |f| {
         black_box(Engine::parse_member(Operation::PutItem, &f.put_body).unwrap());

@@ -28,10 +28,10 @@ pub fn refuse_mixing(req: Obj, legacy: &[&str], expressions: &[&str]) -> Result<
 
 fn entries<'a>(req: Obj<'a>, member: &str) -> Result<Option<Vec<(String, Obj<'a>)>>, DynamoError> {
     let Some(m) = req.obj(member)? else { return Ok(None) };
-    let mut out = Vec::with_capacity(m.0.len());
-    for (k, v) in m.0 {
+    let mut out = Vec::with_capacity(m.len());
+    for (k, v) in m.iter() {
         match v {
-            Value::Object(o) => out.push((k.clone(), Obj(o))),
+            Value::Object(o) => out.push((k.to_string(), Obj::new(o))),
             Value::Null => {}
             _ => return Err(DynamoError::Serialization("Unexpected value type in payload".into())),
         }

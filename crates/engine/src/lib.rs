@@ -27,7 +27,7 @@ pub mod ttl;
 use std::sync::Arc;
 
 use serde_json::{Map, Value};
-use stator_protocol::{DynamoError, Operation};
+use stator_protocol::{Body, DynamoError, Obj, Operation};
 use stator_storage::{KvStore, StorageError};
 
 use crate::catalog::{Catalog, TableMeta};
@@ -213,14 +213,22 @@ impl Engine {
     }
 
     /// Executes one operation; a write's answer carries the commit that must be
-    /// durable before it is sent ([`Answer::on_durable`]): what the HTTP layer calls.
+    /// durable before it is sent ([`Answer::on_durable`]).
     pub fn answer(
         &self,
         ctx: &RequestContext,
         op: Operation,
         body: &Map<String, Value>,
     ) -> Result<Answer, DynamoError> {
-        let req = stator_protocol::Obj(body);
+        self.dispatch(ctx, op, Obj::new(body))
+    }
+
+    /// [`Engine::answer`] for a body parsed by [`Body::parse`]: what the HTTP layer calls.
+    pub fn answer_body(&self, ctx: &RequestContext, op: Operation, body: &Body) -> Result<Answer, DynamoError> {
+        self.dispatch(ctx, op, body.obj())
+    }
+
+    fn dispatch(&self, ctx: &RequestContext, op: Operation, req: Obj) -> Result<Answer, DynamoError> {
         let v = match op {
             Operation::CreateTable => ops::create_table::execute(self, ctx, req),
             Operation::DescribeTable => ops::describe_table::execute(self, ctx, req),
@@ -255,15 +263,12 @@ impl Engine {
     /// Parses a request body whose item member can be read straight from the text
     /// (see [`ParsedMember`]), leaving a placeholder in that member's place. `None`
     /// for other operations, and for bodies or members that are anything but regular:
-    /// [`stator_protocol::Obj::parse_body`] and [`Engine::answer`] then report
-    /// DynamoDB's errors.
-    pub fn parse_member(op: Operation, body: &[u8]) -> Option<(Map<String, Value>, ParsedMember)> {
+    /// [`Body::parse`] and [`Engine::answer_body`] then report DynamoDB's errors.
+    pub fn parse_member(op: Operation, body: &[u8]) -> Option<(Body<'_>, ParsedMember)> {
         match op {
-            Operation::PutItem => {
-                stator_protocol::Obj::parse_body_with_record(body, "Item").map(|(m, r)| (m, ParsedMember::Record(r)))
-            }
+            Operation::PutItem => Body::parse_with_record(body, "Item").map(|(m, r)| (m, ParsedMember::Record(r))),
             Operation::GetItem | Operation::UpdateItem | Operation::DeleteItem => {
-                stator_protocol::Obj::parse_body_with_item(body, "Key").map(|(m, k)| (m, ParsedMember::Key(k)))
+                Body::parse_with_item(body, "Key").map(|(m, k)| (m, ParsedMember::Key(k)))
             }
             _ => None,
         }
@@ -275,10 +280,10 @@ impl Engine {
         &self,
         ctx: &RequestContext,
         op: Operation,
-        body: &Map<String, Value>,
+        body: &Body,
         member: ParsedMember,
     ) -> Result<Answer, DynamoError> {
-        let req = stator_protocol::Obj(body);
+        let req = body.obj();
         match (op, member) {
             (Operation::PutItem, ParsedMember::Record(r)) => ops::put_item::execute(self, ctx, req, Some(r)),
             (Operation::GetItem, ParsedMember::Key(k)) => {

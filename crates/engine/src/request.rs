@@ -112,15 +112,15 @@ pub fn expr_params<'a>(req: Obj<'a>, uses_expressions: bool) -> Result<ExprParam
     let values = match raw_values {
         None => None,
         Some(o) => {
-            let mut out = Vec::with_capacity(o.0.len());
-            for (k, v) in o.0 {
+            let mut out = Vec::with_capacity(o.len());
+            for (k, v) in o.iter() {
                 let av = AttributeValue::from_json(v).map_err(|e| match e {
                     stator_types::DecodeError::Validation(m) => DynamoError::validation(format!(
                         "ExpressionAttributeValues contains invalid value: {m} for key {k}"
                     )),
                     stator_types::DecodeError::Serialization(m) => DynamoError::Serialization(m),
                 })?;
-                out.push((k.as_str(), av));
+                out.push((k, av));
             }
             Some(out)
         }

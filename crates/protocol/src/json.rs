@@ -2,6 +2,8 @@
 //! for members of the wrong JSON type, and Coral-style accumulation of constraint
 //! violations ("2 validation errors detected: Value null at 'tableName' ...").
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
 use stator_types::Item;
 
@@ -9,7 +11,35 @@ use crate::error::DynamoError;
 
 /// The JSON object of a request or of one of its nested structures.
 #[derive(Clone, Copy)]
-pub struct Obj<'a>(pub &'a Map<String, Value>);
+pub struct Obj<'a>(Members<'a>);
+
+#[derive(Clone, Copy)]
+enum Members<'a> {
+    /// A nested object (or a body parsed whole into a map).
+    Map(&'a Map<String, Value>),
+    /// A request body's top-level members ([`crate::Body`]): few, in text order, each
+    /// key once.
+    List(&'a [(Cow<'a, str>, Value)]),
+}
+
+/// The members of an [`Obj`] ([`Obj::iter`]).
+pub struct ObjIter<'a>(IterInner<'a>);
+
+enum IterInner<'a> {
+    Map(serde_json::map::Iter<'a>),
+    List(std::slice::Iter<'a, (Cow<'a, str>, Value)>),
+}
+
+impl<'a> Iterator for ObjIter<'a> {
+    type Item = (&'a str, &'a Value);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match &mut self.0 {
+            IterInner::Map(i) => i.next().map(|(k, v)| (k.as_str(), v)),
+            IterInner::List(i) => i.next().map(|(k, v)| (k.as_ref(), v)),
+        }
+    }
+}
 
 fn kind_token(v: &Value) -> &'static str {
     match v {
@@ -48,32 +78,44 @@ impl<'a> Obj<'a> {
         }
     }
 
-    /// Parses a request body whose `member` is an item, converting that item straight
-    /// from the JSON text ([`stator_types::item_seed`]); the body's map holds an empty
-    /// object in the member's place. `None` when the body or the item is anything but
-    /// regular (including a repeated `member`): the caller then uses
-    /// [`Obj::parse_body`], whose path reports DynamoDB's errors.
-    pub fn parse_body_with_item(body: &[u8], member: &str) -> Option<(Map<String, Value>, Item)> {
-        Self::parse_body_with(body, member, stator_types::item_seed::ItemSeed)
+    /// A nested object (or a whole body parsed into a map).
+    pub fn new(map: &'a Map<String, Value>) -> Self {
+        Obj(Members::Map(map))
     }
 
-    /// [`Obj::parse_body_with_item`] yielding the item's stored record
-    /// ([`stator_types::record_seed`]) instead of the item: a PutItem's item goes
-    /// straight from the text to the bytes the store keeps.
-    pub fn parse_body_with_record(body: &[u8], member: &str) -> Option<(Map<String, Value>, Vec<u8>)> {
-        Self::parse_body_with(body, member, stator_types::record_seed::RecordSeed { capacity: body.len() })
+    /// A request body's top-level members: each key once.
+    pub(crate) fn from_members(members: &'a [(Cow<'a, str>, Value)]) -> Self {
+        Obj(Members::List(members))
     }
 
-    fn parse_body_with<S, T>(body: &[u8], member: &str, seed: S) -> Option<(Map<String, Value>, T)>
-    where
-        S: for<'de> serde::de::DeserializeSeed<'de, Value = T>,
-    {
-        // Checked as UTF-8 once, in one pass, rather than string by string (a body
-        // that is not UTF-8 is left to `parse_body`).
-        let mut de = serde_json::Deserializer::from_str(std::str::from_utf8(body).ok()?);
-        let parsed = serde::Deserializer::deserialize_map(&mut de, BodyVisitor { member, seed }).ok()?;
-        de.end().ok()?;
-        Some(parsed)
+    /// The number of members (null ones included).
+    pub fn len(&self) -> usize {
+        match self.0 {
+            Members::Map(m) => m.len(),
+            Members::List(l) => l.len(),
+        }
+    }
+
+    /// Whether there are no members at all (not even null ones).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Every member, null ones included: a nested object's in key order, a request
+    /// body's top level in the order of its text.
+    pub fn iter(&self) -> ObjIter<'a> {
+        ObjIter(match self.0 {
+            Members::Map(m) => IterInner::Map(m.iter()),
+            Members::List(l) => IterInner::List(l.iter()),
+        })
+    }
+
+    /// A copy of the members as a map (keys in order).
+    pub fn to_map(&self) -> Map<String, Value> {
+        match self.0 {
+            Members::Map(m) => m.clone(),
+            Members::List(l) => l.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
+        }
     }
 
     /// A member, treating JSON null as absent.
@@ -82,10 +124,10 @@ impl<'a> Obj<'a> {
         // it does not have: a scan by equality (lengths compared first) settles those
         // without comparing any text, where the map's ordered search compares the text
         // of about half of its keys.
-        let found = if self.0.len() <= 16 {
-            self.0.iter().find(|(k, _)| k.as_str() == key).map(|(_, v)| v)
-        } else {
-            self.0.get(key)
+        let found = match self.0 {
+            Members::List(l) => l.iter().find(|(k, _)| k.as_ref() == key).map(|(_, v)| v),
+            Members::Map(m) if m.len() <= 16 => m.iter().find(|(k, _)| k.as_str() == key).map(|(_, v)| v),
+            Members::Map(m) => m.get(key),
         };
         found.filter(|v| !v.is_null())
     }
@@ -127,7 +169,7 @@ impl<'a> Obj<'a> {
     pub fn obj(&self, key: &str) -> Result<Option<Obj<'a>>, DynamoError> {
         match self.get(key) {
             None => Ok(None),
-            Some(Value::Object(m)) => Ok(Some(Obj(m))),
+            Some(Value::Object(m)) => Ok(Some(Obj::new(m))),
             Some(Value::Array(_)) => Err(DynamoError::Serialization("Start of list found where not expected".into())),
             Some(v) => {
                 Err(DynamoError::Serialization(format!("{} can not be converted to a structure", kind_token(v))))
@@ -152,7 +194,7 @@ impl<'a> Obj<'a> {
         let Some(l) = self.list(key)? else { return Ok(None) };
         l.iter()
             .map(|v| match v {
-                Value::Object(m) => Ok(Obj(m)),
+                Value::Object(m) => Ok(Obj::new(m)),
                 other => Err(mismatch(other, "a structure")),
             })
             .collect::<Result<Vec<_>, _>>()
@@ -175,10 +217,10 @@ impl<'a> Obj<'a> {
     /// whose value is null are left out.
     pub fn str_map(&self, key: &str) -> Result<Option<Vec<(&'a str, &'a str)>>, DynamoError> {
         let Some(o) = self.obj(key)? else { return Ok(None) };
-        let mut out = Vec::with_capacity(o.0.len());
-        for (k, v) in o.0 {
+        let mut out = Vec::with_capacity(o.len());
+        for (k, v) in o.iter() {
             match v {
-                Value::String(s) => out.push((k.as_str(), s.as_str())),
+                Value::String(s) => out.push((k, s.as_str())),
                 Value::Null => {}
                 other => return Err(mismatch(other, "a String")),
             }
@@ -301,70 +343,10 @@ impl Constraints {
     }
 }
 
-/// The top-level object of a body whose `member` is parsed as an item.
-struct BodyVisitor<'m, S> {
-    member: &'m str,
-    seed: S,
-}
-
-impl<'de, S: serde::de::DeserializeSeed<'de>> serde::de::Visitor<'de> for BodyVisitor<'_, S> {
-    type Value = (Map<String, Value>, S::Value);
-
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("a request object")
-    }
-
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
-        let mut map = Map::new();
-        let mut item = None;
-        let mut seed = Some(self.seed);
-        while let Some(key) = m.next_key::<String>()? {
-            if key == self.member {
-                let Some(seed) = seed.take() else {
-                    return Err(serde::de::Error::custom("repeated item member"));
-                };
-                item = Some(m.next_value_seed(seed)?);
-                map.insert(key, Value::Object(Map::new()));
-            } else {
-                let v = m.next_value::<Value>()?;
-                map.insert(key, v);
-            }
-        }
-        let item = item.ok_or_else(|| serde::de::Error::custom("no item member"))?;
-        Ok((map, item))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn a_body_with_a_regular_item_is_parsed_around_it() {
-        let body = br#"{"TableName":"t","Item":{"pk":{"S":"a"},"n":{"N":"1.50"}},"ReturnValues":"ALL_OLD"} "#;
-        let (rest, item) = Obj::parse_body_with_item(body, "Item").unwrap();
-        let full = Obj::parse_body(body).unwrap();
-        assert_eq!(Obj(&full).item("Item").unwrap(), Some(item));
-        assert_eq!(rest.get("Item"), Some(&json!({})));
-        assert_eq!(rest.get("TableName"), full.get("TableName"));
-        assert_eq!(rest.get("ReturnValues"), full.get("ReturnValues"));
-        assert_eq!(rest.len(), full.len());
-        // Anything irregular is left to parse_body.
-        for body in [
-            &br#"{"TableName":"t"}"#[..],
-            br#"{"Item":{"a":{"S":"x"}},"Item":{"a":{"S":"y"}}}"#,
-            br#"{"Item":{"a":{"S":"x"}}} x"#,
-            br#"{"Item":null}"#,
-            br#"{"Item":{"a":{"SS":["x"]}}}"#,
-            b"{\"Item\":{\"a\":{\"S\":\"\xff\"}}}",
-            b"{\"Item\":{\"a\":{\"S\":\"x\"}},\"TableName\":\"\xc3\"}",
-            br#"[]"#,
-            b"",
-        ] {
-            assert!(Obj::parse_body_with_item(body, "Item").is_none(), "{}", String::from_utf8_lossy(body));
-        }
-    }
 
     #[test]
     fn members_are_found_in_small_and_large_objects() {
@@ -374,7 +356,7 @@ mod tests {
                 m.insert(format!("Member{i}"), json!(i));
             }
             m.insert("Null".into(), Value::Null);
-            let o = Obj(&m);
+            let o = Obj::new(&m);
             for i in 0..n {
                 assert_eq!(o.get(&format!("Member{i}")), Some(&json!(i)));
             }
@@ -387,7 +369,7 @@ mod tests {
     #[test]
     fn wrong_json_types_are_serialization_errors() {
         let v = json!({"TableName": 5, "Limit": "x", "Flag": "y", "L": 3});
-        let o = Obj(v.as_object().unwrap());
+        let o = Obj::new(v.as_object().unwrap());
         assert!(matches!(o.str("TableName"), Err(DynamoError::Serialization(_))));
         assert!(matches!(o.i64("Limit"), Err(DynamoError::Serialization(_))));
         assert!(matches!(o.bool("Flag"), Err(DynamoError::Serialization(_))));

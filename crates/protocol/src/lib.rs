@@ -4,12 +4,14 @@
 
 #![warn(missing_docs)]
 
+pub mod body;
 pub mod error;
 pub mod json;
 pub mod ops;
 
+pub use body::Body;
 pub use error::{CancellationReason, DynamoError};
-pub use json::{Constraints, Obj};
+pub use json::{Constraints, Obj, ObjIter};
 pub use ops::Operation;
 
 /// Result of a DynamoDB operation.

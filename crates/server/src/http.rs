@@ -15,7 +15,7 @@ use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use stator_engine::{Engine, RequestContext};
-use stator_protocol::{DynamoError, Obj, Operation};
+use stator_protocol::{DynamoError, Operation};
 
 use crate::auth;
 
@@ -266,8 +266,8 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Full<By
         if let Some((rest, member)) = Engine::parse_member(op, &body) {
             return engine.answer_parsed(&ctx, op, &rest, member);
         }
-        let parsed = Obj::parse_body(&body)?;
-        engine.answer(&ctx, op, &parsed)
+        let parsed = stator_protocol::Body::parse(&body)?;
+        engine.answer_body(&ctx, op, &parsed)
     };
     // Operations that can block (`Engine::may_block`: catalog changes, PartiQL, item
     // writes while the durable store throttles writers) run on the bounded blocking

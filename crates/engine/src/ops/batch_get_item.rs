@@ -35,14 +35,14 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
     c.require(&items, "requestItems");
     let cap = request::return_consumed_capacity(req, &mut c)?;
     if let Some(m) = items {
-        if m.0.is_empty() {
+        if m.is_empty() {
             c.fail("'{}'", "requestItems", "Member must have length greater than or equal to 1");
         }
-        for (table, spec) in m.0 {
+        for (table, spec) in m.iter() {
             let Some(o) = spec.as_object() else {
                 return Err(DynamoError::Serialization("Unexpected value type in payload".into()));
             };
-            let o = Obj(o);
+            let o = Obj::new(o);
             let k = o.list("Keys")?;
             c.require(&k, &format!("requestItems.{table}.member.keys"));
             if let Some(k) = k {
@@ -73,16 +73,16 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
     }
     c.finish()?;
     let Some(items) = items else { return Err(DynamoError::Internal("required member checked above".into())) };
-    let total: usize = items.0.values().filter_map(|v| v.get("Keys")).map(|k| k.as_array().map_or(0, Vec::len)).sum();
+    let total: usize = items.iter().filter_map(|(_, v)| v.get("Keys")).map(|k| k.as_array().map_or(0, Vec::len)).sum();
     if total > MAX_KEYS {
         return Err(DynamoError::validation("Too many items requested for the BatchGetItem call"));
     }
 
-    let mut reads = Vec::with_capacity(items.0.len());
-    for (name, spec) in items.0 {
-        let raw = Obj(spec
-            .as_object()
-            .ok_or_else(|| DynamoError::Serialization("Unexpected value type in payload".into()))?);
+    let mut reads = Vec::with_capacity(items.len());
+    for (name, spec) in items.iter() {
+        let raw = Obj::new(
+            spec.as_object().ok_or_else(|| DynamoError::Serialization("Unexpected value type in payload".into()))?,
+        );
         let projection_text = raw.str("ProjectionExpression")?;
         let to_get: Option<Vec<String>> =
             raw.list_of_str("AttributesToGet")?.map(|v| v.into_iter().map(str::to_string).collect());
@@ -114,7 +114,7 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
             keys_out.push((key_item, storage_key));
         }
         reads.push(TableRead {
-            name: name.clone(),
+            name: name.to_string(),
             raw,
             meta,
             keys: keys_out,
@@ -156,7 +156,7 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Value,
         }
         responses.insert(r.name.clone(), Value::Array(found));
         if !left.is_empty() {
-            let mut spec = r.raw.0.clone();
+            let mut spec = r.raw.to_map();
             spec.insert("Keys".into(), Value::Array(left));
             unprocessed.insert(r.name.clone(), Value::Object(spec));
         }

@@ -36,10 +36,10 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Answer
     let cap = request::return_consumed_capacity(req, &mut c)?;
     request::return_item_collection_metrics(req, &mut c)?;
     if let Some(m) = items {
-        if m.0.is_empty() {
+        if m.is_empty() {
             c.fail("'{}'", "requestItems", "Member must have length greater than or equal to 1");
         }
-        for (table, list) in m.0 {
+        for (table, list) in m.iter() {
             let mut tc = Constraints::new();
             tc.table_name(Some(table), "requestItems.key");
             if !tc.is_ok() {
@@ -63,14 +63,14 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Answer
     }
     c.finish()?;
     let Some(items) = items else { return Err(DynamoError::Internal("required member checked above".into())) };
-    let total: usize = items.0.values().map(|v| v.as_array().map_or(0, Vec::len)).sum();
+    let total: usize = items.iter().map(|(_, v)| v.as_array().map_or(0, Vec::len)).sum();
     if total > MAX_WRITES {
         return Err(DynamoError::validation("Too many items requested for the BatchWriteItem call"));
     }
 
     // Parse every request before any write.
-    let mut parsed: Vec<(String, Vec<Write>)> = Vec::with_capacity(items.0.len());
-    for table in items.0.keys() {
+    let mut parsed: Vec<(String, Vec<Write>)> = Vec::with_capacity(items.len());
+    for (table, _) in items.iter() {
         let list = items.list_of_obj(table)?.unwrap_or_default();
         let mut writes = Vec::with_capacity(list.len());
         for w in list {
@@ -92,7 +92,7 @@ pub fn execute(engine: &Engine, ctx: &RequestContext, req: Obj) -> Result<Answer
                 }
             }
         }
-        parsed.push((table.clone(), writes));
+        parsed.push((table.to_string(), writes));
     }
 
     let mut tables: Vec<TableWrites> = Vec::with_capacity(parsed.len());

@@ -103,7 +103,7 @@ pub(crate) fn transact_items<'a>(req: Obj<'a>, c: &mut Constraints) -> Result<Op
 type ActionUnits = (usize, f64, Vec<(String, f64)>);
 
 pub(crate) fn request_fingerprint(req: Obj) -> String {
-    let mut m = req.0.clone();
+    let mut m = req.to_map();
     m.remove("ClientRequestToken");
     serde_json::to_string(&m).unwrap_or_default()
 }
