@@ -75,6 +75,10 @@ struct ServeArgs {
     /// Most requests served at once (each may carry up to 16 MB); beyond, ThrottlingException.
     #[arg(long, default_value_t = 256)]
     max_in_flight: usize,
+    /// A connection with no request in flight that sends no complete request for this
+    /// long (idle, or stuck in a request's headers) is closed within twice this time.
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    idle_timeout_secs: u64,
     /// The durable store's block cache, in MiB: with the memtables, what bounds the
     /// server's memory whatever the data size (ignored with `--in-memory`).
     #[arg(long, default_value_t = stator_storage::fjall_engine::DEFAULT_CACHE_BYTES / MIB, value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
@@ -119,7 +123,11 @@ fn main() -> ExitCode {
                 },
                 housekeeping_interval: std::time::Duration::from_millis(a.housekeeping_interval_ms.max(10)),
                 stream_rollover: std::time::Duration::from_secs(a.stream_shard_rollover_secs.max(1)),
-                limits: stator_server::Limits { max_connections: a.max_connections, max_in_flight: a.max_in_flight },
+                limits: stator_server::Limits {
+                    max_connections: a.max_connections,
+                    max_in_flight: a.max_in_flight,
+                    idle_timeout: std::time::Duration::from_secs(a.idle_timeout_secs),
+                },
                 cache_bytes: a.cache_mib * MIB,
             };
             match stator_server::serve(config) {

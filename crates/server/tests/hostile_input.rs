@@ -208,3 +208,45 @@ fn connections_beyond_the_bound_are_refused_with_throttling() {
     std::thread::sleep(std::time::Duration::from_millis(200));
     still_serving(&server);
 }
+
+/// Whether the server closed `stream` within `within` (reads until end of file).
+fn closed_within(stream: &mut std::net::TcpStream, within: std::time::Duration) -> bool {
+    stream.set_read_timeout(Some(within)).unwrap();
+    let mut sink = Vec::new();
+    std::io::Read::read_to_end(stream, &mut sink).is_ok()
+}
+
+#[test]
+fn idle_and_stalled_connections_are_closed_and_busy_ones_are_not() {
+    let server = Server::start_with(&["--idle-timeout-secs", "1"]);
+    let started = std::time::Instant::now();
+    // Stuck in its headers; idle after a request; never sent anything.
+    let mut stalled = std::net::TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    std::io::Write::write_all(&mut stalled, b"POST / HTTP/1.1\r\nHost: x\r\nContent-Le").unwrap();
+    let mut idle = std::net::TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    let head = format!(
+        "POST / HTTP/1.1\r\nHost: x\r\nAuthorization: {AUTH}\r\nX-Amz-Target: DynamoDB_20120810.ListTables\r\nContent-Length: 2\r\n\r\n{{}}"
+    );
+    std::io::Write::write_all(&mut idle, head.as_bytes()).unwrap();
+    let mut answer = [0u8; 12];
+    std::io::Read::read_exact(&mut idle, &mut answer).unwrap();
+    assert_eq!(&answer, b"HTTP/1.1 200");
+    let mut silent = std::net::TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    // A connection answering a request every 200 ms stays open meanwhile.
+    let mut busy = std::net::TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    while started.elapsed() < std::time::Duration::from_millis(3500) {
+        std::io::Write::write_all(&mut busy, head.as_bytes()).unwrap();
+        let mut answer = [0u8; 12];
+        std::io::Read::read_exact(&mut busy, &mut answer).unwrap();
+        assert_eq!(&answer, b"HTTP/1.1 200");
+        let mut rest = [0u8; 512];
+        busy.set_read_timeout(Some(std::time::Duration::from_millis(100))).unwrap();
+        let _ = std::io::Read::read(&mut busy, &mut rest);
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    // Each of the others was closed within two periods (2 s) of its last activity.
+    for (name, stream) in [("stalled", &mut stalled), ("idle", &mut idle), ("silent", &mut silent)] {
+        assert!(closed_within(stream, std::time::Duration::from_secs(1)), "{name} connection still open");
+    }
+    still_serving(&server);
+}
