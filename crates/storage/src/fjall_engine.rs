@@ -311,12 +311,14 @@ impl LocalEngine for FjallEngine {
         // fjall slows writers from 20 level-0 runs, sleeps them in 10 ms steps from 30,
         // and in 100 ms steps while 4 sealed memtables wait for their flush. Somewhat
         // earlier than that, writes are committed where a sleep stalls nothing else.
-        match self.current() {
-            Ok(open) => {
+        // So are they while the store is being reopened (its lock is held for that).
+        let Some(open) = self.shared.open.try_read() else { return true };
+        match open.as_ref() {
+            Some(open) => {
                 open.ks.sealed_memtable_count() >= THROTTLE_SEALED_MEMTABLES
                     || open.ks.l0_table_count() >= THROTTLE_L0_TABLES
             }
-            Err(_) => false,
+            None => false,
         }
     }
 

@@ -14,7 +14,10 @@
 //! just handed over, or that data sat in an older file whose rotation has already
 //! synced it: syncing the newest file that exists after (1) covers everything written
 //! before (1). The newest file is found by trying to open `<id + 1>.jnl` (a path
-//! lookup per sync), starting from the highest id present when the store opened.
+//! lookup per sync), starting from the highest id present when the store opened. fjall
+//! deletes flushed journals oldest first; if the file last synced has been deleted
+//! (two rotations, and the middle file already flushed and gone, since the last sync),
+//! the directory is searched again for the highest id.
 
 use std::fs::File;
 use std::io;
@@ -31,6 +34,11 @@ fn journal_path(dir: &Path, id: u64) -> PathBuf {
     dir.join(format!("{id}.jnl"))
 }
 
+/// Opened for writing (some systems sync only writable handles); never written.
+fn open(path: &Path) -> io::Result<File> {
+    std::fs::OpenOptions::new().append(true).open(path)
+}
+
 impl ActiveJournal {
     /// The journal with the highest id in `dir`; `None` if there is none (the caller
     /// then syncs through fjall).
@@ -45,7 +53,7 @@ impl ActiveJournal {
             newest = Some(newest.map_or(id, |n| n.max(id)));
         }
         let Some(id) = newest else { return Ok(None) };
-        let file = File::open(journal_path(dir, id))?;
+        let file = open(&journal_path(dir, id))?;
         Ok(Some(ActiveJournal { dir: dir.to_path_buf(), id, file }))
     }
 
@@ -53,13 +61,20 @@ impl ActiveJournal {
     /// journal's buffer has been handed to the OS.
     pub(crate) fn sync(&mut self) -> io::Result<()> {
         loop {
-            match File::open(journal_path(&self.dir, self.id + 1)) {
+            match open(&journal_path(&self.dir, self.id + 1)) {
                 Ok(next) => {
                     self.id += 1;
                     self.file = next;
                 }
                 Err(e) if e.kind() == io::ErrorKind::NotFound => break,
                 Err(e) => return Err(e),
+            }
+        }
+        if !journal_path(&self.dir, self.id).exists() {
+            // Deleted: flushed, so newer journals exist and the next one may be gone too.
+            match ActiveJournal::find(&self.dir)? {
+                Some(newest) if newest.id > self.id => *self = newest,
+                _ => return Err(io::Error::other("the active journal file is missing")),
             }
         }
         self.file.sync_data()
@@ -97,5 +112,16 @@ mod tests {
         std::fs::remove_file(dir.path().join("11.jnl")).unwrap();
         j.sync().unwrap();
         assert_eq!(j.id(), 12);
+        // Two rotations since the last sync, and both older files flushed and deleted:
+        // the sync finds the newest again.
+        std::fs::write(dir.path().join("13.jnl"), b"").unwrap();
+        std::fs::write(dir.path().join("14.jnl"), b"").unwrap();
+        std::fs::remove_file(dir.path().join("12.jnl")).unwrap();
+        std::fs::remove_file(dir.path().join("13.jnl")).unwrap();
+        j.sync().unwrap();
+        assert_eq!(j.id(), 14);
+        // No journal at all: an error, not a silent success.
+        std::fs::remove_file(dir.path().join("14.jnl")).unwrap();
+        assert!(j.sync().is_err());
     }
 }
