@@ -3,7 +3,6 @@
 
 use std::convert::Infallible;
 use std::future::Future;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
@@ -19,6 +18,7 @@ use stator_engine::{Engine, RequestContext};
 use stator_protocol::{DynamoError, Operation};
 
 use crate::auth;
+use crate::connection::{serve, Activity, Counted, Serving};
 
 /// Largest request body accepted (DynamoDB's request limit is 16 MB).
 pub const MAX_BODY: usize = 16 * 1024 * 1024;
@@ -49,66 +49,9 @@ pub struct Limits {
     /// Requests served at once (each may hold a body of up to 16 MB); beyond,
     /// ThrottlingException (SDKs retry it with backoff).
     pub max_in_flight: usize,
-    /// A connection that completes no request in a whole period of this length while
-    /// none is in flight (idle, or stuck in a request's headers) is closed.
+    /// A connection that makes no progress in a whole period of this length (see
+    /// `connection.rs`) is closed.
     pub idle_timeout: Duration,
-}
-
-/// What a connection's requests have done, for its idle check ([`serve`]).
-#[derive(Default)]
-struct Activity {
-    /// Requests answered.
-    answered: AtomicU64,
-    /// Requests being served.
-    in_flight: AtomicU32,
-}
-
-/// Counts a request in flight on its connection until dropped.
-struct Serving(Arc<Activity>);
-
-impl Serving {
-    fn new(activity: &Arc<Activity>) -> Self {
-        activity.in_flight.fetch_add(1, Ordering::Relaxed);
-        Serving(activity.clone())
-    }
-}
-
-impl Drop for Serving {
-    fn drop(&mut self) {
-        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
-        self.0.answered.fetch_add(1, Ordering::Relaxed);
-    }
-}
-
-/// Runs a connection until it ends, or until a whole `idle` period passes in which it
-/// answered no request and had none in flight. One timer per period, not one per
-/// request (hyper's header-read timeout arms and drops a timer for every request).
-async fn serve<C: std::future::Future<Output = Result<(), hyper::Error>>>(
-    conn: C,
-    activity: &Activity,
-    idle: Duration,
-) {
-    let mut conn = std::pin::pin!(conn);
-    let mut seen = 0;
-    loop {
-        tokio::select! {
-            biased;
-            ended = conn.as_mut() => {
-                if let Err(e) = ended {
-                    tracing::debug!(error = %e, "connection ended with an error");
-                }
-                return;
-            }
-            _ = tokio::time::sleep(idle) => {
-                let answered = activity.answered.load(Ordering::Relaxed);
-                if answered == seen && activity.in_flight.load(Ordering::Relaxed) == 0 {
-                    tracing::debug!("closing a connection idle for {idle:?}");
-                    return;
-                }
-                seen = answered;
-            }
-        }
-    }
 }
 
 /// Connections beyond `max_connections` being answered at once (each for at most 10 s).
@@ -166,7 +109,9 @@ pub async fn run(listener: tokio::net::TcpListener, engine: Arc<Engine>, account
                 let conn = hyper::server::conn::http1::Builder::new()
                     // A client that sent its request and shut its side still gets the answer.
                     .half_close(true)
-                    .serve_connection(TokioIo::new(stream), service);
+                    // Idle and stalled connections are closed by `connection::serve`.
+                    .header_read_timeout(None)
+                    .serve_connection(TokioIo::new(Counted::new(stream, &activity)), service);
                 let conn = graceful.watch(conn);
                 tokio::spawn(async move {
                     serve(conn, &activity, idle).await;

@@ -5,6 +5,7 @@
 #![warn(missing_docs)]
 
 mod auth;
+mod connection;
 mod http;
 
 pub use http::Limits;

@@ -75,8 +75,8 @@ struct ServeArgs {
     /// Most requests served at once (each may carry up to 16 MB); beyond, ThrottlingException.
     #[arg(long, default_value_t = 256)]
     max_in_flight: usize,
-    /// A connection with no request in flight that sends no complete request for this
-    /// long (idle, or stuck in a request's headers) is closed within twice this time.
+    /// A connection that makes no progress for this long (no request answered or in
+    /// flight, no response bytes written) is closed within twice this time.
     #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     idle_timeout_secs: u64,
     /// The durable store's block cache, in MiB: with the memtables, what bounds the
