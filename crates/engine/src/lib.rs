@@ -1,7 +1,7 @@
 //! DynamoDB semantics over the storage interface: the catalog of tables and one
 //! module per operation (`ops/`). Each operation validates its whole request first,
 //! then executes inside one storage transaction. Synchronous by design: the HTTP
-//! layer runs it on a bounded blocking pool.
+//! layer runs it in place, or on a bounded blocking pool when [`Engine::may_block`].
 
 #![warn(missing_docs)]
 

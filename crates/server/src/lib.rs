@@ -1,6 +1,7 @@
 //! Stator's HTTP front end: the only async part of the system. Accepts DynamoDB's
 //! JSON-over-HTTP protocol, resolves the operation and the caller's scope, and runs
-//! the synchronous engine on Tokio's bounded blocking pool.
+//! the synchronous engine in place, or on Tokio's bounded blocking pool where it may
+//! block (`Engine::may_block`).
 
 #![warn(missing_docs)]
 
