@@ -41,7 +41,8 @@ impl<'t> Body<'t> {
     /// Parses a request body: it must be a JSON object (DynamoDB's
     /// SerializationException otherwise; an empty body is an empty object).
     pub fn parse(body: &'t [u8]) -> Result<Body<'t>, DynamoError> {
-        match parse_with(body, None::<(&str, Unused)>) {
+        // No seeded member (the seed's type only names the parse's).
+        match parse_with(body, None::<(&str, stator_types::item_seed::ItemSeed)>) {
             Some((b, _)) => Ok(b),
             None => Obj::parse_body(body).map(Body::from),
         }
@@ -110,17 +111,6 @@ where
     let parsed = de.deserialize_map(BodyVisitor { member, seed }).ok()?;
     de.end().ok()?;
     Some(parsed)
-}
-
-/// A seed never used (the plain parse has no seeded member).
-struct Unused;
-
-impl<'de> DeserializeSeed<'de> for Unused {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        <serde::de::IgnoredAny as serde::Deserialize>::deserialize(d).map(|_| ())
-    }
 }
 
 /// A member name, borrowed from the text when it holds no escapes.
