@@ -15,7 +15,7 @@ if ! command -v cargo-fuzz >/dev/null 2>&1; then
   fi
 fi
 cd fuzz
-ALL="number attribute_json item_codec key_encoding expressions partiql stream_codecs engine_request"
+ALL="number attribute_json item_codec key_encoding expressions partiql stream_codecs engine_request http_request"
 for target in ${FUZZ_TARGETS:-$ALL}; do
   mkdir -p "corpus/$target"
   echo "fuzz: $target for ${SECONDS_EACH}s"

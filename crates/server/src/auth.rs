@@ -79,21 +79,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn header_text_accepts_what_header_values_accept_as_text() {
+    fn header_text_is_visible_ascii_and_tabs() {
         for len in [0, 1, 15, 16, 17, 40, 200] {
             for at in 0..len {
                 for b in [0u8, b'\t', b' ', b'~', 0x7f, 0x80, 0xff, b'\n', 0x1f] {
                     let mut v = vec![b'a'; len];
                     v[at] = b;
-                    let expected = hyper::header::HeaderValue::from_bytes(&v)
-                        .ok()
-                        .and_then(|h| h.to_str().ok().map(str::to_string));
-                    // Values that cannot be built (NUL, newlines) are not header values at all.
-                    if hyper::header::HeaderValue::from_bytes(&v).is_ok() {
-                        assert_eq!(header_text(&v).map(str::to_string), expected, "{v:?}");
-                    } else {
-                        assert_eq!(header_text(&v), None, "{v:?}");
-                    }
+                    let text = b == b'\t' || (0x20..=0x7e).contains(&b);
+                    let expected = text.then(|| String::from_utf8(v.clone()).unwrap());
+                    assert_eq!(header_text(&v).map(str::to_string), expected, "{v:?}");
                 }
             }
         }

@@ -1,42 +1,32 @@
-//! The HTTP/1.1 server: one POST endpoint for the DynamoDB API, a GET health answer,
-//! body size limits, request ids and CRC32 checksums, graceful shutdown.
+//! What the server answers: one POST endpoint for the DynamoDB API, a GET health
+//! answer, the stats and test-clock endpoints, body size limits, the in-flight bound;
+//! and the accept loop with its connection bound and graceful shutdown. The HTTP/1.1
+//! protocol itself is `http1` (parsing) and `connection.rs` (the connection loop).
 
-use std::convert::Infallible;
-use std::future::Future;
+use std::ops::Range;
 use std::sync::Arc;
-use std::task::Poll;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
-use hyper::body::Incoming;
-use hyper::header::{HeaderName, HeaderValue, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HOST};
-use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
 use stator_engine::{Engine, RequestContext};
 use stator_protocol::{DynamoError, Operation};
 
 use crate::auth;
-use crate::connection::{serve, Activity, Counted, Serving};
+use crate::connection;
+use crate::http1::head::{Framing, Head, HeadError, Method};
 
 /// Largest request body accepted (DynamoDB's request limit is 16 MB).
 pub const MAX_BODY: usize = 16 * 1024 * 1024;
 
-/// Header names, parsed once (a name given as a string is parsed on every use).
-const X_AMZ_TARGET: HeaderName = HeaderName::from_static("x-amz-target");
-const X_AMZN_REQUESTID: HeaderName = HeaderName::from_static("x-amzn-requestid");
-const X_AMZ_CRC32: HeaderName = HeaderName::from_static("x-amz-crc32");
-
 /// Longest wait for a request body once its headers arrived.
-const BODY_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const BODY_TIMEOUT: Duration = Duration::from_secs(30);
 
-struct Shared {
+pub(crate) struct Shared {
     engine: Arc<Engine>,
     account: String,
     /// Requests being served; beyond the bound, ThrottlingException.
     in_flight: Arc<tokio::sync::Semaphore>,
-    limits: Limits,
+    pub(crate) limits: Limits,
     /// Open connections (permits held).
     connections: Arc<tokio::sync::Semaphore>,
 }
@@ -62,13 +52,14 @@ fn throttled() -> DynamoError {
 }
 
 /// Serves connections until SIGINT/SIGTERM, then lets in-flight requests finish
-/// (up to 10 s).
+/// (up to 10 s): idle connections close at once, busy ones after their answer.
 pub async fn run(listener: tokio::net::TcpListener, engine: Arc<Engine>, account: String, limits: Limits) {
     let in_flight = Arc::new(tokio::sync::Semaphore::new(limits.max_in_flight.max(1)));
     let connections = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
     let shared = Arc::new(Shared { engine, account, in_flight, limits, connections: connections.clone() });
     let refusals = Arc::new(tokio::sync::Semaphore::new(MAX_REFUSALS));
-    let graceful = GracefulShutdown::new();
+    // Every connection holds a receiver: the sender sees them all gone at the end.
+    let (stop, stopped) = tokio::sync::watch::channel(false);
     let mut shutdown = std::pin::pin!(shutdown_signal());
     loop {
         tokio::select! {
@@ -87,34 +78,16 @@ pub async fn run(listener: tokio::net::TcpListener, engine: Arc<Engine>, account
                     // past that, a flood of connections is simply closed.
                     if let Ok(refusing) = refusals.clone().try_acquire_owned() {
                         tokio::spawn(async move {
-                            refuse(stream).await;
+                            connection::refuse(stream, &throttled_reply()).await;
                             drop(refusing);
                         });
                     }
                     continue;
                 };
-                let idle = shared.limits.idle_timeout;
                 let shared = shared.clone();
-                let activity = Arc::new(Activity::default());
-                let counted = activity.clone();
-                let service = hyper::service::service_fn(move |req| {
-                    let shared = shared.clone();
-                    let serving = Serving::new(&counted);
-                    async move {
-                        let response = handle(shared, req).await;
-                        drop(serving);
-                        Ok::<_, Infallible>(response)
-                    }
-                });
-                let conn = hyper::server::conn::http1::Builder::new()
-                    // A client that sent its request and shut its side still gets the answer.
-                    .half_close(true)
-                    // Idle and stalled connections are closed by `connection::serve`.
-                    .header_read_timeout(None)
-                    .serve_connection(TokioIo::new(Counted::new(stream, &activity)), service);
-                let conn = graceful.watch(conn);
+                let stopped = stopped.clone();
                 tokio::spawn(async move {
-                    serve(conn, &activity, idle).await;
+                    connection::serve(stream, shared, stopped).await;
                     drop(permit);
                 });
             }
@@ -125,27 +98,14 @@ pub async fn run(listener: tokio::net::TcpListener, engine: Arc<Engine>, account
         }
     }
     drop(listener);
+    drop(stopped);
+    let _ = stop.send(true);
     tokio::select! {
-        _ = graceful.shutdown() => {}
+        _ = stop.closed() => {}
         _ = tokio::time::sleep(Duration::from_secs(10)) => {
             tracing::warn!("requests still in flight after 10 s; stopping anyway");
         }
     }
-}
-
-/// A connection beyond the bound: one ThrottlingException answer, then closed.
-async fn refuse(stream: tokio::net::TcpStream) {
-    let service = hyper::service::service_fn(|_req| async {
-        let mut resp = error_response(&throttled(), "application/x-amz-json-1.0");
-        resp.headers_mut().insert(hyper::header::CONNECTION, HeaderValue::from_static("close"));
-        Ok::<_, Infallible>(resp)
-    });
-    let conn = hyper::server::conn::http1::Builder::new()
-        .keep_alive(false)
-        .timer(TokioTimer::new())
-        .header_read_timeout(Duration::from_secs(5))
-        .serve_connection(TokioIo::new(stream), service);
-    let _ = tokio::time::timeout(Duration::from_secs(10), conn).await;
 }
 
 async fn shutdown_signal() {
@@ -172,102 +132,177 @@ async fn shutdown_signal() {
 
 /// A request id shaped like DynamoDB's (52 upper-case alphanumerics): a per-process
 /// random prefix and a counter, so that no request pays for a random-number syscall.
-fn request_id() -> HeaderValue {
+pub(crate) fn request_id() -> [u8; 52] {
     use std::sync::atomic::{AtomicU64, Ordering};
     use std::sync::OnceLock;
-    static PREFIX: OnceLock<String> = OnceLock::new();
+    static PREFIX: OnceLock<[u8; 32]> = OnceLock::new();
     static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let prefix = PREFIX.get_or_init(|| uuid::Uuid::new_v4().simple().to_string().to_uppercase());
+    let prefix = PREFIX.get_or_init(|| {
+        let mut p = [b'0'; 32];
+        p.copy_from_slice(uuid::Uuid::new_v4().simple().to_string().to_uppercase().as_bytes());
+        p
+    });
     let mut n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let mut tail = [b'0'; 20];
-    for slot in tail.iter_mut().rev() {
+    let mut id = [b'0'; 52];
+    id[..32].copy_from_slice(prefix);
+    for slot in id[32..].iter_mut().rev() {
         let d = (n % 36) as u8;
         *slot = if d < 10 { b'0' + d } else { b'A' + d - 10 };
         n /= 36;
     }
-    let mut id = [b'0'; 52];
-    id[..32].copy_from_slice(&prefix.as_bytes()[..32]);
-    id[32..].copy_from_slice(&tail);
-    // Upper-case hex and base-36 digits: always a valid header value.
-    HeaderValue::from_bytes(&id)
-        .unwrap_or(HeaderValue::from_static("0000000000000000000000000000000000000000000000000000"))
+    id
 }
 
-fn respond(status: u16, body: Vec<u8>, content_type: &'static str) -> Response<Full<Bytes>> {
-    let crc = crc32fast::hash(&body);
-    let mut resp = Response::new(Full::new(Bytes::from(body)));
-    *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let h = resp.headers_mut();
-    h.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
-    h.insert(X_AMZN_REQUESTID, request_id());
-    h.insert(X_AMZ_CRC32, HeaderValue::from(crc));
-    resp
+/// A request's head and the bytes its ranges index.
+pub(crate) struct Request {
+    pub(crate) head: Head,
+    pub(crate) bytes: Bytes,
 }
 
-fn error_response(e: &DynamoError, content_type: &'static str) -> Response<Full<Bytes>> {
+impl Request {
+    /// A header field's value as text (visible ASCII and tabs), as DynamoDB reads it.
+    fn text(&self, field: &Option<Range<usize>>) -> Option<&str> {
+        field.clone().and_then(|r| auth::header_text(&self.bytes[r]))
+    }
+
+    fn path(&self) -> &[u8] {
+        &self.bytes[self.head.path.clone()]
+    }
+
+    fn json_type(&self) -> &'static str {
+        match self.text(&self.head.content_type) {
+            Some(t) if t.starts_with("application/x-amz-json-1.1") => "application/x-amz-json-1.1",
+            _ => "application/x-amz-json-1.0",
+        }
+    }
+}
+
+/// An answer: status, content type and body.
+pub(crate) struct Reply {
+    pub(crate) status: u16,
+    pub(crate) content_type: &'static str,
+    pub(crate) body: Vec<u8>,
+}
+
+fn reply(status: u16, body: Vec<u8>, content_type: &'static str) -> Reply {
+    Reply { status, content_type, body }
+}
+
+fn error_reply(e: &DynamoError, content_type: &'static str) -> Reply {
     if let DynamoError::Internal(detail) = e {
         tracing::error!(detail, "internal error");
     }
-    respond(e.http_status(), serde_json::to_vec(&e.to_json()).unwrap_or_default(), content_type)
+    reply(e.http_status(), serde_json::to_vec(&e.to_json()).unwrap_or_default(), content_type)
 }
 
-async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Full<Bytes>> {
-    let json_type = match req.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()) {
-        Some(t) if t.starts_with("application/x-amz-json-1.1") => "application/x-amz-json-1.1",
-        _ => "application/x-amz-json-1.0",
-    };
-    if req.uri().path() == CLOCK_PATH && shared.engine.clock().is_manual() {
-        return clock_endpoint(&shared, req).await;
+fn throttled_reply() -> Reply {
+    error_reply(&throttled(), "application/x-amz-json-1.0")
+}
+
+/// What a request's head leads to.
+pub(crate) enum Begin {
+    /// An answer from the head alone (the body, if any, is not read).
+    Answer(Reply),
+    /// The body is read (at most `limit` bytes), then [`finish`] answers. `permit`
+    /// holds the request's in-flight slot until then.
+    Body { limit: usize, target: BodyFor, permit: Option<tokio::sync::OwnedSemaphorePermit> },
+}
+
+/// Who reads a body.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum BodyFor {
+    /// A DynamoDB or DynamoDB Streams operation.
+    Api,
+    /// The manual clock's endpoint.
+    Clock,
+}
+
+/// Why a body could not be read (the connection is then closed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BodyError {
+    /// Over the limit.
+    TooLarge,
+    /// Not the chunked coding it declared.
+    Malformed,
+    /// Not complete within [`BODY_TIMEOUT`].
+    TimedOut,
+    /// The client went away (nobody to answer).
+    Closed,
+}
+
+/// Routes a request from its head: the health, stats and clock endpoints, the API.
+pub(crate) fn begin(shared: &Shared, req: &Request) -> Begin {
+    let json_type = req.json_type();
+    let method = req.head.method;
+    if req.path() == CLOCK_PATH.as_bytes() && shared.engine.clock().is_manual() {
+        if method != Method::Post {
+            let body = serde_json::json!({ "now_ms": shared.engine.clock().now_ms() });
+            return Begin::Answer(reply(200, body.to_string().into_bytes(), "application/json"));
+        }
+        return Begin::Body { limit: CLOCK_BODY, target: BodyFor::Clock, permit: None };
     }
-    if req.method() == Method::GET && req.uri().path() == STATS_PATH {
-        return respond(200, stats(&shared).into_bytes(), "application/json");
+    if method == Method::Get && req.path() == STATS_PATH.as_bytes() {
+        return Begin::Answer(reply(200, stats(shared).into_bytes(), "application/json"));
     }
-    if req.method() == Method::GET || req.method() == Method::HEAD {
-        return respond(200, b"healthy: stator".to_vec(), "text/plain");
+    if method == Method::Get || method == Method::Head {
+        return Begin::Answer(reply(200, b"healthy: stator".to_vec(), "text/plain"));
     }
-    if req.method() != Method::POST {
-        return error_response(&DynamoError::UnknownOperation, json_type);
+    if method != Method::Post {
+        return Begin::Answer(error_reply(&DynamoError::UnknownOperation, json_type));
     }
     // Held until the answer is ready: bounds the bodies and work in memory at once.
-    let Ok(_permit) = shared.in_flight.clone().try_acquire_owned() else {
-        return error_response(&throttled(), json_type);
+    let Ok(permit) = shared.in_flight.clone().try_acquire_owned() else {
+        return Begin::Answer(error_reply(&throttled(), json_type));
     };
-    let declared =
-        req.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > MAX_BODY) {
-        return error_response(&too_large(), json_type);
+    if matches!(req.head.framing, Framing::Length(n) if n > MAX_BODY as u64) {
+        return Begin::Answer(error_reply(&too_large(), json_type));
     }
-    let headers = req.headers();
-    let region = auth::scope(headers.get(AUTHORIZATION).and_then(|v| auth::header_text(v.as_bytes())))
-        .map(|s| s.region.to_string());
-    let op = headers.get(X_AMZ_TARGET).and_then(|v| v.to_str().ok()).and_then(Operation::from_target);
-    let host = headers.get(HOST).and_then(|v| v.to_str().ok()).unwrap_or("localhost").to_string();
-    // A body that stops arriving must not hold its in-flight slot forever. Most bodies
-    // arrive with their headers: a timer is armed only for one that is still coming.
-    let mut collect = std::pin::pin!(Limited::new(req.into_body(), MAX_BODY).collect());
-    let body = match std::future::poll_fn(|cx| Poll::Ready(collect.as_mut().poll(cx))).await {
-        Poll::Ready(read) => Ok(read),
-        Poll::Pending => tokio::time::timeout(BODY_TIMEOUT, collect).await,
-    };
-    let Ok(body) = body else {
-        return error_response(&DynamoError::Serialization("Timed out reading the request body".into()), json_type);
-    };
-    let body = match body {
-        Ok(b) => b.to_bytes(),
-        Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
-            return error_response(&too_large(), json_type)
+    Begin::Body { limit: MAX_BODY, target: BodyFor::Api, permit: Some(permit) }
+}
+
+/// The answer to a body that could not be read.
+pub(crate) fn body_error(req: &Request, target: BodyFor, e: BodyError) -> Reply {
+    match (target, e) {
+        (BodyFor::Clock, _) => reply(400, br#"{"error":"body too large or unreadable"}"#.to_vec(), "application/json"),
+        (BodyFor::Api, BodyError::TooLarge) => error_reply(&too_large(), req.json_type()),
+        (BodyFor::Api, BodyError::TimedOut) => {
+            error_reply(&DynamoError::Serialization("Timed out reading the request body".into()), req.json_type())
         }
-        Err(_) => {
-            return error_response(&DynamoError::Serialization("Could not read the request body".into()), json_type)
+        (BodyFor::Api, BodyError::Malformed | BodyError::Closed) => {
+            error_reply(&DynamoError::Serialization("Could not read the request body".into()), req.json_type())
         }
+    }
+}
+
+/// The answer to a head that could not be read (the connection is then closed).
+pub(crate) fn head_error(e: HeadError) -> Reply {
+    let (status, message) = match e {
+        HeadError::TooLarge => (431, "Request header fields too large"),
+        HeadError::Malformed => (400, "Could not read the request"),
+        HeadError::BadFraming => (400, "Could not read the request body's framing"),
     };
-    let region = match region {
-        Ok(r) => r,
-        Err(e) => return error_response(&e, json_type),
+    let body = DynamoError::Serialization(message.into()).to_json();
+    reply(status, serde_json::to_vec(&body).unwrap_or_default(), "application/x-amz-json-1.0")
+}
+
+/// Answers a request whose body has been read.
+pub(crate) async fn finish(shared: &Shared, req: &Request, target: BodyFor, body: Bytes) -> Reply {
+    match target {
+        BodyFor::Api => api(shared, req, body).await,
+        BodyFor::Clock => advance_clock(shared, &body).await,
+    }
+}
+
+async fn api(shared: &Shared, req: &Request, body: Bytes) -> Reply {
+    let json_type = req.json_type();
+    let region = match auth::scope(req.text(&req.head.authorization)) {
+        Ok(s) => s.region.to_string(),
+        Err(e) => return error_reply(&e, json_type),
     };
-    let Some(op) = op else {
-        return error_response(&DynamoError::UnknownOperation, json_type);
+    let Some(op) = req.text(&req.head.target).and_then(Operation::from_target) else {
+        return error_reply(&DynamoError::UnknownOperation, json_type);
     };
+    let host = req.text(&req.head.host).unwrap_or("localhost").to_string();
     let ctx = RequestContext { account: shared.account.clone(), region, endpoint: host };
     let engine = shared.engine.clone();
     let run = move || {
@@ -291,10 +326,10 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Full<By
     };
     let answer = match result {
         Ok(Ok(answer)) => answer,
-        Ok(Err(e)) => return error_response(&e, json_type),
-        Err(panic) => return error_response(&DynamoError::Internal(format!("operation panicked: {panic}")), json_type),
+        Ok(Err(e)) => return error_reply(&e, json_type),
+        Err(panic) => return error_reply(&DynamoError::Internal(format!("operation panicked: {panic}")), json_type),
     };
-    let reply = if answer.is_pending() {
+    let outcome = if answer.is_pending() {
         let (tx, rx) = tokio::sync::oneshot::channel();
         answer.on_durable(move |r| {
             let _ = tx.send(r);
@@ -306,9 +341,9 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Full<By
     } else {
         answer.wait()
     };
-    match reply {
-        Ok(reply) => respond(200, reply.into_bytes(), json_type),
-        Err(e) => error_response(&e, json_type),
+    match outcome {
+        Ok(out) => reply(200, out.into_bytes(), json_type),
+        Err(e) => error_reply(&e, json_type),
     }
 }
 
@@ -331,35 +366,30 @@ fn stats(shared: &Shared) -> String {
 /// The test-clock endpoint: only served with `--clock manual`.
 const CLOCK_PATH: &str = "/stator/clock";
 
+/// Largest body of a clock request.
+const CLOCK_BODY: usize = 4096;
+
 /// `GET /stator/clock` answers `{"now_ms": N}`; `POST` with `{"advance_ms": N}` moves
 /// the manual clock forward, runs housekeeping to completion (TTL deletes, stream
 /// trimming) and answers the new time.
-async fn clock_endpoint(shared: &Arc<Shared>, req: Request<Incoming>) -> Response<Full<Bytes>> {
+async fn advance_clock(shared: &Shared, body: &[u8]) -> Reply {
     let json = "application/json";
     let engine = shared.engine.clone();
-    if req.method() != Method::POST {
-        let body = serde_json::json!({ "now_ms": engine.clock().now_ms() });
-        return respond(200, body.to_string().into_bytes(), json);
-    }
-    let body = match Limited::new(req.into_body(), 4096).collect().await {
-        Ok(b) => b.to_bytes(),
-        Err(_) => return respond(400, br#"{"error":"body too large"}"#.to_vec(), json),
-    };
-    let advance = serde_json::from_slice::<serde_json::Value>(&body)
+    let advance = serde_json::from_slice::<serde_json::Value>(body)
         .ok()
         .and_then(|v| v.get("advance_ms").and_then(serde_json::Value::as_u64));
     let Some(ms) = advance else {
         let body = serde_json::json!({ "error": "expected {\"advance_ms\": <non-negative integer>}" });
-        return respond(400, body.to_string().into_bytes(), json);
+        return reply(400, body.to_string().into_bytes(), json);
     };
     match tokio::task::spawn_blocking(move || engine.advance_clock(ms)).await {
-        Ok(Ok(Some(now))) => respond(200, serde_json::json!({ "now_ms": now }).to_string().into_bytes(), json),
-        Ok(Ok(None)) => respond(400, br#"{"error":"the clock is not manual"}"#.to_vec(), json),
+        Ok(Ok(Some(now))) => reply(200, serde_json::json!({ "now_ms": now }).to_string().into_bytes(), json),
+        Ok(Ok(None)) => reply(400, br#"{"error":"the clock is not manual"}"#.to_vec(), json),
         Ok(Err(e)) => {
             tracing::error!(error = %e, "housekeeping after a clock advance failed");
-            respond(500, br#"{"error":"housekeeping failed"}"#.to_vec(), json)
+            reply(500, br#"{"error":"housekeeping failed"}"#.to_vec(), json)
         }
-        Err(_) => respond(500, br#"{"error":"housekeeping panicked"}"#.to_vec(), json),
+        Err(_) => reply(500, br#"{"error":"housekeeping panicked"}"#.to_vec(), json),
     }
 }
 

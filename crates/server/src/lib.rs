@@ -8,6 +8,7 @@
 mod auth;
 mod connection;
 mod http;
+pub mod http1;
 
 pub use http::Limits;
 

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{Server, AUTH};
+use common::{crc32, Server, AUTH};
 use serde_json::json;
 
 #[test]
@@ -115,16 +115,4 @@ fn oversized_body_is_refused() {
     assert!(text.starts_with("HTTP/1.1 413"), "{text}");
     // The server still answers.
     assert_eq!(srv.call("ListTables", "{}").0, 200);
-}
-
-fn crc32(data: &[u8]) -> u32 {
-    // Bitwise CRC-32 (IEEE), independent of the server's implementation.
-    let mut crc = 0xFFFF_FFFFu32;
-    for &b in data {
-        crc ^= b as u32;
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
-        }
-    }
-    !crc
 }

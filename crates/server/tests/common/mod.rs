@@ -342,3 +342,16 @@ impl Rng {
         self.next() % n
     }
 }
+
+/// CRC-32 (IEEE) computed bit by bit, independent of the server's implementation (the
+/// `x-amz-crc32` header).
+pub fn crc32(data: &[u8]) -> u32 {
+    let mut crc = 0xFFFF_FFFFu32;
+    for &b in data {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+        }
+    }
+    !crc
+}
