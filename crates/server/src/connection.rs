@@ -3,10 +3,10 @@
 //!
 //! A connection is closed when a whole period passes in which it made no progress: no
 //! request answered, none in flight, and no response bytes written (a slow client still
-//! reading a large response is progressing). A client that sends nothing, or trickles
-//! its headers without finishing them, is closed within one to two periods. At
-//! shutdown a connection between requests closes at once; one serving a request closes
-//! after its answer.
+//! reading a large response is progressing; one that stopped reading is not). A client
+//! that sends nothing, or trickles its headers without finishing them, is closed within
+//! one to two periods. At shutdown a connection between requests closes at once; one
+//! serving a request closes after its answer.
 
 use std::future::Future;
 use std::io::{self, IoSlice};
@@ -31,6 +31,9 @@ pub(crate) struct Activity {
     progress: AtomicU64,
     /// Requests being served.
     in_flight: AtomicU32,
+    /// An answer being written (busy for shutdown; for the idle check only its bytes
+    /// moving count, so a client that stops reading is closed).
+    writing: AtomicBool,
     /// Set at shutdown while a request is served: the connection ends after its answer.
     closing: AtomicBool,
 }
@@ -89,7 +92,7 @@ pub(crate) async fn watch_idle<C: Future<Output = io::Result<()>>>(
             }
             _ = stop.changed(), if !stopping => {
                 stopping = true;
-                if activity.in_flight.load(Ordering::Relaxed) == 0 {
+                if activity.in_flight.load(Ordering::Relaxed) == 0 && !activity.writing.load(Ordering::Relaxed) {
                     return;
                 }
                 activity.closing.store(true, Ordering::Relaxed);
@@ -106,15 +109,16 @@ pub(crate) async fn watch_idle<C: Future<Output = io::Result<()>>>(
     }
 }
 
-/// A connection beyond the bound: its first request head (within 5 s) gets `answer`,
-/// then the connection is closed; within 10 s in all.
+/// A connection beyond the bound: its first request head (within 5 s; readable or not)
+/// gets `answer`, then the connection is closed; within 10 s in all.
 pub(crate) async fn refuse(stream: TcpStream, answer: &Reply) {
     let activity = Arc::new(Activity::default());
     let mut conn = Conn::new(stream, &activity);
     let _ = tokio::time::timeout(Duration::from_secs(10), async {
         let head = tokio::time::timeout(Duration::from_secs(5), conn.head()).await;
-        if let Ok(Ok(Some(Ok(_)))) = head {
-            conn.answer(answer, Persist::Close, false).await?;
+        if let Ok(Ok(Some(parsed))) = head {
+            let head_only = matches!(parsed, Ok(h) if h.method == Method::Head);
+            conn.answer(answer, Persist::Close, head_only).await?;
         }
         conn.stream.shutdown().await
     })
@@ -123,6 +127,11 @@ pub(crate) async fn refuse(stream: TcpStream, answer: &Reply) {
 
 /// Bytes kept for reading before each read.
 const READ_SPARE: usize = 4096;
+
+/// A read buffer grown past this (a large body, many pipelined requests) is replaced
+/// by a small one after the request: memory is held per request in flight, not per
+/// connection.
+const KEEP_BUFFER: usize = 64 * 1024;
 
 /// A body up to this size is copied behind its head (one write of one buffer);
 /// larger ones are written from where they are (one vectored write).
@@ -174,10 +183,10 @@ impl Conn {
             Framing::Length(n) => {
                 let n = usize::try_from(n).ok().filter(|&n| n <= limit).ok_or(BodyError::TooLarge)?;
                 if self.buf.len() < n {
-                    if head.expect_continue {
-                        self.write_all(response::CONTINUE).await.map_err(|_| BodyError::Closed)?;
-                    }
                     let rest = async {
+                        if head.expect_continue {
+                            self.write_all(response::CONTINUE).await.map_err(|_| BodyError::Closed)?;
+                        }
                         while self.buf.len() < n {
                             // Grown as the bytes arrive, not from the declared length at once.
                             self.buf.reserve((n - self.buf.len()).min(1 << 20));
@@ -189,7 +198,13 @@ impl Conn {
                     };
                     tokio::time::timeout(BODY_TIMEOUT, rest).await.map_err(|_| BodyError::TimedOut)??;
                 }
-                Ok(self.buf.split_to(n).freeze())
+                let body = self.buf.split_to(n).freeze();
+                if n > KEEP_BUFFER {
+                    // The body keeps its allocation alone: the connection's buffer must
+                    // not reclaim it once the body is dropped.
+                    self.buf = BytesMut::from(&self.buf[..]);
+                }
+                Ok(body)
             }
             Framing::Chunked => {
                 let mut decoder = Chunked::new(limit);
@@ -197,10 +212,11 @@ impl Conn {
                 if self.decode(&mut decoder, &mut out)? {
                     return Ok(Bytes::from(out));
                 }
-                if head.expect_continue && self.buf.is_empty() && out.is_empty() {
-                    self.write_all(response::CONTINUE).await.map_err(|_| BodyError::Closed)?;
-                }
+                let interim = head.expect_continue && self.buf.is_empty() && out.is_empty();
                 let rest = async {
+                    if interim {
+                        self.write_all(response::CONTINUE).await.map_err(|_| BodyError::Closed)?;
+                    }
                     loop {
                         if self.read_more().await.map_err(|_| BodyError::Closed)? == 0 {
                             return Err(BodyError::Closed);
@@ -318,6 +334,8 @@ async fn requests(mut conn: Conn, shared: &Shared) -> io::Result<()> {
                 reply
             }
         };
+        // Answered: no longer in flight, and the answer's bytes are its progress.
+        drop(serving);
         if conn.activity.closing.load(Ordering::Relaxed) {
             keep = false;
         }
@@ -326,10 +344,16 @@ async fn requests(mut conn: Conn, shared: &Shared) -> io::Result<()> {
             (true, true) => Persist::KeepAlive,
             (true, false) => Persist::Default,
         };
-        conn.answer(&reply, persist, req.head.method == Method::Head).await?;
-        drop(serving);
-        if !keep {
+        conn.activity.writing.store(true, Ordering::Relaxed);
+        let written = conn.answer(&reply, persist, req.head.method == Method::Head).await;
+        conn.activity.writing.store(false, Ordering::Relaxed);
+        written?;
+        // Shutdown may have begun while the answer was written.
+        if !keep || conn.activity.closing.load(Ordering::Relaxed) {
             return conn.stream.shutdown().await;
+        }
+        if conn.buf.capacity() > KEEP_BUFFER {
+            conn.buf = BytesMut::from(&conn.buf[..]);
         }
     }
 }

@@ -275,3 +275,33 @@ fn shutdown_closes_idle_connections_and_finishes_the_request_in_flight() {
     assert!(busy.closed());
     assert!(stopping.join().unwrap().success());
 }
+
+#[test]
+fn a_client_that_stops_reading_is_closed_after_an_idle_period() {
+    let srv = Server::start_with(&["--idle-timeout-secs", "1"]);
+    let mut c = Client::connect(&srv);
+    c.send(&api("CreateTable", CREATE));
+    assert_eq!(c.answer(false).0, 200);
+    let big = "x".repeat(300_000);
+    c.send(&api("PutItem", &format!(r#"{{"TableName":"ttt","Item":{{"pk":{{"S":"big"}},"v":{{"S":"{big}"}}}}}}"#)));
+    assert_eq!(c.answer(false).0, 200);
+    // 60 answers of 300 KB pipelined and never read: far more than the sockets buffer.
+    let get = api("GetItem", r#"{"TableName":"ttt","Key":{"pk":{"S":"big"}}}"#);
+    for _ in 0..60 {
+        c.send(&get);
+    }
+    // Two periods without a byte moving, and a margin.
+    std::thread::sleep(Duration::from_millis(3500));
+    c.sock.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut received = Vec::new();
+    let ended = match c.sock.read_to_end(&mut received) {
+        Ok(_) => true,
+        Err(e) => !matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut),
+    };
+    assert!(ended, "the connection was kept open ({} bytes read)", received.len());
+    assert!(received.len() < 60 * 300_000, "every answer was sent");
+    // Others are served meanwhile and after.
+    let mut other = Client::connect(&srv);
+    other.send(&api("ListTables", "{}"));
+    assert_eq!(other.answer(false).0, 200);
+}

@@ -23,7 +23,9 @@ pub enum ChunkError {
 enum State {
     /// Hex digits of a chunk size.
     Size { value: u64, digits: u8 },
-    /// Whitespace or an extension after the size, up to CR.
+    /// Whitespace after the size, before `;` or CR.
+    SizeWs { value: u64, len: usize },
+    /// An extension (after `;`), up to CR.
     Extension { value: u64, len: usize },
     /// The LF ending a size line.
     SizeLf { value: u64 },
@@ -80,8 +82,15 @@ impl Chunked {
                     Some(_) => return Err(ChunkError::Malformed),
                     None if digits == 0 => return Err(ChunkError::Malformed),
                     None if b == b'\r' => State::SizeLf { value },
-                    None if b == b';' || b == b' ' || b == b'\t' => State::Extension { value, len: 1 },
+                    None if b == b';' => State::Extension { value, len: 1 },
+                    None if b == b' ' || b == b'\t' => State::SizeWs { value, len: 1 },
                     None => return Err(ChunkError::Malformed),
+                },
+                State::SizeWs { value, len } => match b {
+                    b'\r' => State::SizeLf { value },
+                    b';' => State::Extension { value, len: len + 1 },
+                    b' ' | b'\t' if len < MAX_EXTENSION => State::SizeWs { value, len: len + 1 },
+                    _ => return Err(ChunkError::Malformed),
                 },
                 State::Extension { value, len } => match b {
                     b'\r' => State::SizeLf { value },
@@ -159,7 +168,7 @@ mod tests {
 
     #[test]
     fn decodes_with_extensions_and_trailers() {
-        let body = b"4;name=value\r\nWiki\r\n5 \r\npedia\r\nE\r\n in\r\n\r\nchunks.\r\n0\r\nX-Trailer: 1\r\n\r\nNEXT";
+        let body = b"4 ;name=value\r\nWiki\r\n5 \r\npedia\r\nE\r\n in\r\n\r\nchunks.\r\n0\r\nX-Trailer: 1\r\n\r\nNEXT";
         let (out, used, done) = decode(body, 1 << 20).unwrap();
         assert_eq!(out, b"Wikipedia in\r\n\r\nchunks.");
         assert!(done);
@@ -177,6 +186,7 @@ mod tests {
             b"11111111111111111\r\n",
             b"0\r\nX: y\n\r\n",
             b"1;\n",
+            b"5 junk\r\nhello\r\n0\r\n\r\n",
         ] {
             assert_eq!(decode(bad, 1 << 20), Err(ChunkError::Malformed), "{:?}", String::from_utf8_lossy(bad));
         }

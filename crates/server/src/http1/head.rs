@@ -117,6 +117,7 @@ pub fn parse(buf: &[u8]) -> Result<Option<Head>, HeadError> {
     let mut length: Option<u64> = None;
     let mut codings = false;
     let mut chunked_last = false;
+    let mut coded = false;
     for field in req.headers.iter() {
         let name = field.name.as_bytes();
         let value = trim(field.value);
@@ -135,6 +136,7 @@ pub fn parse(buf: &[u8]) -> Result<Option<Head>, HeadError> {
                 length = Some(n);
             }
         } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
+            coded = true;
             for coding in value.split(|&b| b == b',').map(trim).filter(|c| !c.is_empty()) {
                 // Only chunked is understood, and it must come last (RFC 9112 §6.1).
                 if codings || !coding.eq_ignore_ascii_case(b"chunked") {
@@ -166,6 +168,11 @@ pub fn parse(buf: &[u8]) -> Result<Option<Head>, HeadError> {
     // A close is sticky: a later `keep-alive` token on HTTP/1.0 does not undo it.
     if has_close(req.headers) {
         head.keep_alive = false;
+    }
+    // A Transfer-Encoding field naming no coding frames nothing: refused rather than
+    // guessed at.
+    if coded && !codings {
+        return Err(HeadError::BadFraming);
     }
     head.framing = if codings {
         if http10 || !chunked_last {
@@ -294,6 +301,8 @@ mod tests {
             "Transfer-Encoding: gzip\r\n",
             "Transfer-Encoding: chunked, gzip\r\n",
             "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n",
+            "Transfer-Encoding: ,\r\nContent-Length: 5\r\n",
+            "Transfer-Encoding: \r\n",
         ] {
             assert_eq!(h(bad), Err(HeadError::BadFraming), "{bad}");
         }
