@@ -13,30 +13,34 @@ pub struct Scope<'a> {
     pub region: &'a str,
 }
 
-/// Reads the `Authorization` header.
+/// Reads the `Authorization` header (its bytes: a value that is not all visible ASCII
+/// counts as no header, as an unreadable value would).
 /// `AWS4-HMAC-SHA256 Credential=AKID/20240101/us-east-1/dynamodb/aws4_request, SignedHeaders=..., Signature=...`
-pub fn scope(header: Option<&str>) -> Result<Scope<'_>, DynamoError> {
-    let Some(h) = header else {
+pub fn scope(header: Option<&[u8]>) -> Result<Scope<'_>, DynamoError> {
+    let Some(h) = header.filter(|h| is_text(h)) else {
         return Err(DynamoError::MissingAuthenticationToken("Request is missing Authentication Token".into()));
     };
-    let Some(rest) = h.strip_prefix("AWS4-HMAC-SHA256") else {
+    // Visible ASCII: the text of error messages, never lossy.
+    let text = || String::from_utf8_lossy(h);
+    let Some(rest) = h.strip_prefix(b"AWS4-HMAC-SHA256") else {
         return Err(DynamoError::IncompleteSignature(format!(
-            "Authorization header requires 'Credential' parameter. Authorization header requires 'Signature' parameter. Authorization header requires 'SignedHeaders' parameter. Authorization={h}"
+            "Authorization header requires 'Credential' parameter. Authorization header requires 'Signature' parameter. Authorization header requires 'SignedHeaders' parameter. Authorization={}",
+            text()
         )));
     };
     // The first `Credential=` component (SDKs put it first: the search stops there,
-    // before the signed-header list and the signature). Scanned as bytes: this runs
-    // for every request.
-    let credential = rest.split(',').find_map(|part| part.trim().strip_prefix("Credential="));
+    // before the signed-header list and the signature).
+    let credential = rest.split(|&b| b == b',').find_map(|part| part.trim_ascii().strip_prefix(b"Credential="));
     let Some(credential) = credential else {
         return Err(DynamoError::IncompleteSignature(format!(
-            "Authorization header requires 'Credential' parameter. Authorization={h}"
+            "Authorization header requires 'Credential' parameter. Authorization={}",
+            text()
         )));
     };
     // Exactly five parts: key/date/region/service/aws4_request.
     let mut slashes = [0usize; 4];
     let mut found = 0;
-    for (i, &b) in credential.as_bytes().iter().enumerate() {
+    for (i, &b) in credential.iter().enumerate() {
         if b == b'/' {
             if found == slashes.len() {
                 found += 1;
@@ -48,27 +52,37 @@ pub fn scope(header: Option<&str>) -> Result<Scope<'_>, DynamoError> {
     }
     if found == slashes.len() {
         let (key, region) = (&credential[..slashes[0]], &credential[slashes[1] + 1..slashes[2]]);
-        if &credential[slashes[3] + 1..] == "aws4_request" && !key.is_empty() && !region.is_empty() {
-            return Ok(Scope { access_key: key, region });
+        if &credential[slashes[3] + 1..] == b"aws4_request" && !key.is_empty() && !region.is_empty() {
+            if let (Ok(access_key), Ok(region)) = (std::str::from_utf8(key), std::str::from_utf8(region)) {
+                return Ok(Scope { access_key, region });
+            }
         }
     }
-    Err(DynamoError::IncompleteSignature(format!("Credential should be scoped to a valid region. Authorization={h}")))
+    Err(DynamoError::IncompleteSignature(format!(
+        "Credential should be scoped to a valid region. Authorization={}",
+        text()
+    )))
 }
 
-/// A header value as text when it is all visible ASCII (or tabs), as
-/// `HeaderValue::to_str` accepts it; checked sixteen bytes at a time, since the
-/// `Authorization` header (some 200 bytes) is read on every request.
-pub fn header_text(value: &[u8]) -> Option<&str> {
+/// Whether a header value is all visible ASCII (or tabs), as `HeaderValue::to_str`
+/// accepts it; checked sixteen bytes at a time, since the `Authorization` header (some
+/// 200 bytes) is read on every request.
+pub fn is_text(value: &[u8]) -> bool {
     // Outside 0x20..=0x7e and not a tab.
     let invalid = |b: u8| u8::from(b.wrapping_sub(0x20) > 0x5e) & u8::from(b != b'\t');
     let (chunks, rest) = value.as_chunks::<16>();
     for chunk in chunks {
         // Branch-free over a fixed-size chunk: compiles to vector compares.
         if chunk.iter().fold(0, |bad, &b| bad | invalid(b)) != 0 {
-            return None;
+            return false;
         }
     }
-    if rest.iter().any(|&b| invalid(b) != 0) {
+    !rest.iter().any(|&b| invalid(b) != 0)
+}
+
+/// A header value as text when it is all visible ASCII (or tabs) ([`is_text`]).
+pub fn header_text(value: &[u8]) -> Option<&str> {
+    if !is_text(value) {
         return None;
     }
     std::str::from_utf8(value).ok()
@@ -96,11 +110,14 @@ mod tests {
     #[test]
     fn reads_the_region() {
         let h = "AWS4-HMAC-SHA256 Credential=AKID/20240101/eu-west-1/dynamodb/aws4_request, SignedHeaders=host, Signature=abc";
-        assert_eq!(scope(Some(h)).unwrap(), Scope { access_key: "AKID", region: "eu-west-1" });
+        assert_eq!(scope(Some(h.as_bytes())).unwrap(), Scope { access_key: "AKID", region: "eu-west-1" });
         assert!(matches!(scope(None), Err(DynamoError::MissingAuthenticationToken(_))));
-        assert!(matches!(scope(Some("Basic x")), Err(DynamoError::IncompleteSignature(_))));
+        // Not visible ASCII: as if absent.
+        let unreadable = b"AWS4-HMAC-SHA256 Credential=AKID/20240101/eu-west-1/dynamodb/aws4_request\x01";
+        assert!(matches!(scope(Some(unreadable)), Err(DynamoError::MissingAuthenticationToken(_))));
+        assert!(matches!(scope(Some(b"Basic x")), Err(DynamoError::IncompleteSignature(_))));
         assert!(matches!(
-            scope(Some("AWS4-HMAC-SHA256 Credential=AKID/2024, Signature=x")),
+            scope(Some(b"AWS4-HMAC-SHA256 Credential=AKID/2024, Signature=x")),
             Err(DynamoError::IncompleteSignature(_))
         ));
         // Credential anywhere among the components, with any spacing.
@@ -110,7 +127,7 @@ mod tests {
             "AWS4-HMAC-SHA256   Credential=AKID/20240101/eu-west-1/dynamodb/aws4_request,SignedHeaders=host",
             "AWS4-HMAC-SHA256 ,, Credential=AKID/20240101/eu-west-1/dynamodb/aws4_request,",
         ] {
-            assert_eq!(scope(Some(h)).unwrap(), Scope { access_key: "AKID", region: "eu-west-1" }, "{h}");
+            assert_eq!(scope(Some(h.as_bytes())).unwrap(), Scope { access_key: "AKID", region: "eu-west-1" }, "{h}");
         }
         for bad in [
             "AKID/20240101/eu-west-1/dynamodb/aws4_request/extra",
@@ -123,7 +140,7 @@ mod tests {
             "",
         ] {
             let h = format!("AWS4-HMAC-SHA256 Credential={bad}, SignedHeaders=host, Signature=abc");
-            assert!(matches!(scope(Some(&h)), Err(DynamoError::IncompleteSignature(_))), "{bad}");
+            assert!(matches!(scope(Some(h.as_bytes())), Err(DynamoError::IncompleteSignature(_))), "{bad}");
         }
     }
 }

@@ -164,10 +164,12 @@ impl Conn {
     /// head that cannot be read.
     async fn head(&mut self) -> io::Result<Option<Result<Head, head::HeadError>>> {
         loop {
-            match head::parse(&self.buf) {
-                Ok(Some(h)) => return Ok(Some(Ok(h))),
-                Ok(None) => {}
-                Err(e) => return Ok(Some(Err(e))),
+            if !self.buf.is_empty() {
+                match head::parse(&self.buf) {
+                    Ok(Some(h)) => return Ok(Some(Ok(h))),
+                    Ok(None) => {}
+                    Err(e) => return Ok(Some(Err(e))),
+                }
             }
             if self.read_more().await? == 0 {
                 return Ok(None);
@@ -308,7 +310,7 @@ async fn requests(mut conn: Conn, shared: &Shared) -> io::Result<()> {
         // Counted from here: at shutdown the connection finishes this request.
         let serving = Serving::new(&conn.activity);
         let bytes = conn.buf.split_to(head.len).freeze();
-        let req = Request { head, bytes };
+        let req = Request::new(head, bytes);
         let mut keep = req.head.keep_alive;
         let reply = match http::begin(shared, &req) {
             Begin::Answer(reply) => {

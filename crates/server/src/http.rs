@@ -156,10 +156,25 @@ pub(crate) fn request_id() -> [u8; 52] {
 /// A request's head and the bytes its ranges index.
 pub(crate) struct Request {
     pub(crate) head: Head,
-    pub(crate) bytes: Bytes,
+    bytes: Bytes,
+    /// The JSON content type answers carry: the request's own 1.1 or else 1.0.
+    json_type: &'static str,
 }
 
 impl Request {
+    pub(crate) fn new(head: Head, bytes: Bytes) -> Request {
+        let json_type = match head.content_type.clone().map(|r| &bytes[r]) {
+            Some(t) if t.starts_with(b"application/x-amz-json-1.1") && auth::is_text(t) => "application/x-amz-json-1.1",
+            _ => "application/x-amz-json-1.0",
+        };
+        Request { head, bytes, json_type }
+    }
+
+    /// A header field's raw value.
+    fn field(&self, field: &Option<Range<usize>>) -> Option<&[u8]> {
+        field.clone().map(|r| &self.bytes[r])
+    }
+
     /// A header field's value as text (visible ASCII and tabs), as DynamoDB reads it.
     fn text(&self, field: &Option<Range<usize>>) -> Option<&str> {
         field.clone().and_then(|r| auth::header_text(&self.bytes[r]))
@@ -170,10 +185,7 @@ impl Request {
     }
 
     fn json_type(&self) -> &'static str {
-        match self.text(&self.head.content_type) {
-            Some(t) if t.starts_with("application/x-amz-json-1.1") => "application/x-amz-json-1.1",
-            _ => "application/x-amz-json-1.0",
-        }
+        self.json_type
     }
 }
 
@@ -295,7 +307,7 @@ pub(crate) async fn finish(shared: &Shared, req: &Request, target: BodyFor, body
 
 async fn api(shared: &Shared, req: &Request, body: Bytes) -> Reply {
     let json_type = req.json_type();
-    let region = match auth::scope(req.text(&req.head.authorization)) {
+    let region = match auth::scope(req.field(&req.head.authorization)) {
         Ok(s) => s.region.to_string(),
         Err(e) => return error_reply(&e, json_type),
     };

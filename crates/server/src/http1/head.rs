@@ -78,9 +78,10 @@ pub enum HeadError {
 
 /// Parses the head at the start of `buf`: `Ok(None)` while it is incomplete.
 pub fn parse(buf: &[u8]) -> Result<Option<Head>, HeadError> {
-    let mut fields = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let mut req = httparse::Request::new(&mut fields);
-    let len = match req.parse(buf) {
+    // Left uninitialized: httparse writes the fields it finds.
+    let mut fields = [const { std::mem::MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_HEADERS];
+    let mut req = httparse::Request::new(&mut []);
+    let len = match req.parse_with_uninit_headers(buf, &mut fields) {
         Ok(httparse::Status::Complete(n)) if n <= MAX_HEAD => n,
         Ok(httparse::Status::Complete(_)) => return Err(HeadError::TooLarge),
         Ok(httparse::Status::Partial) if buf.len() >= MAX_HEAD => return Err(HeadError::TooLarge),
@@ -115,6 +116,7 @@ pub fn parse(buf: &[u8]) -> Result<Option<Head>, HeadError> {
         host: None,
     };
     let mut length: Option<u64> = None;
+    let (mut close, mut keep_alive_10) = (false, false);
     let mut codings = false;
     let mut chunked_last = false;
     let mut coded = false;
@@ -126,49 +128,47 @@ pub fn parse(buf: &[u8]) -> Result<Option<Head>, HeadError> {
                 *slot = Some(at(value));
             }
         };
-        if name.eq_ignore_ascii_case(b"content-length") {
-            // One value, or a list of equal values (RFC 9110 §8.6); all fields agree.
-            for part in value.split(|&b| b == b',') {
-                let n = decimal(trim(part)).ok_or(HeadError::BadFraming)?;
-                if length.is_some_and(|m| m != n) {
-                    return Err(HeadError::BadFraming);
-                }
-                length = Some(n);
-            }
-        } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
-            coded = true;
-            for coding in value.split(|&b| b == b',').map(trim).filter(|c| !c.is_empty()) {
-                // Only chunked is understood, and it must come last (RFC 9112 §6.1).
-                if codings || !coding.eq_ignore_ascii_case(b"chunked") {
-                    return Err(HeadError::BadFraming);
-                }
-                codings = true;
-                chunked_last = true;
-            }
-        } else if name.eq_ignore_ascii_case(b"connection") {
-            for token in value.split(|&b| b == b',').map(trim) {
-                if token.eq_ignore_ascii_case(b"close") {
-                    head.keep_alive = false;
-                } else if token.eq_ignore_ascii_case(b"keep-alive") && http10 {
-                    head.keep_alive = true;
+        // By length first: most fields are none of these, and are passed over after
+        // one comparison.
+        let is = |known: &[u8]| name.eq_ignore_ascii_case(known);
+        match name.len() {
+            14 if is(b"content-length") => {
+                // One value, or a list of equal values (RFC 9110 §8.6); all fields agree.
+                for part in value.split(|&b| b == b',') {
+                    let n = decimal(trim(part)).ok_or(HeadError::BadFraming)?;
+                    if length.is_some_and(|m| m != n) {
+                        return Err(HeadError::BadFraming);
+                    }
+                    length = Some(n);
                 }
             }
-        } else if name.eq_ignore_ascii_case(b"expect") {
-            head.expect_continue = !http10 && value.eq_ignore_ascii_case(b"100-continue");
-        } else if name.eq_ignore_ascii_case(b"content-type") {
-            first(&mut head.content_type);
-        } else if name.eq_ignore_ascii_case(b"authorization") {
-            first(&mut head.authorization);
-        } else if name.eq_ignore_ascii_case(b"x-amz-target") {
-            first(&mut head.target);
-        } else if name.eq_ignore_ascii_case(b"host") {
-            first(&mut head.host);
+            17 if is(b"transfer-encoding") => {
+                coded = true;
+                for coding in value.split(|&b| b == b',').map(trim).filter(|c| !c.is_empty()) {
+                    // Only chunked is understood, and it must come last (RFC 9112 §6.1).
+                    if codings || !coding.eq_ignore_ascii_case(b"chunked") {
+                        return Err(HeadError::BadFraming);
+                    }
+                    codings = true;
+                    chunked_last = true;
+                }
+            }
+            10 if is(b"connection") => {
+                for token in value.split(|&b| b == b',').map(trim) {
+                    close |= token.eq_ignore_ascii_case(b"close");
+                    keep_alive_10 |= token.eq_ignore_ascii_case(b"keep-alive");
+                }
+            }
+            6 if is(b"expect") => head.expect_continue = !http10 && value.eq_ignore_ascii_case(b"100-continue"),
+            12 if is(b"content-type") => first(&mut head.content_type),
+            13 if is(b"authorization") => first(&mut head.authorization),
+            12 if is(b"x-amz-target") => first(&mut head.target),
+            4 if is(b"host") => first(&mut head.host),
+            _ => {}
         }
     }
-    // A close is sticky: a later `keep-alive` token on HTTP/1.0 does not undo it.
-    if has_close(req.headers) {
-        head.keep_alive = false;
-    }
+    // A close anywhere wins; HTTP/1.0 persists only when asked to.
+    head.keep_alive = !close && (!http10 || keep_alive_10);
     // A Transfer-Encoding field naming no coding frames nothing: refused rather than
     // guessed at.
     if coded && !codings {
@@ -190,13 +190,6 @@ pub fn parse(buf: &[u8]) -> Result<Option<Head>, HeadError> {
         }
     };
     Ok(Some(head))
-}
-
-fn has_close(fields: &[httparse::Header<'_>]) -> bool {
-    fields.iter().any(|f| {
-        f.name.eq_ignore_ascii_case("connection")
-            && f.value.split(|&b| b == b',').any(|t| trim(t).eq_ignore_ascii_case(b"close"))
-    })
 }
 
 /// The path of a request target: origin form up to its query; the path of an

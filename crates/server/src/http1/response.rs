@@ -3,7 +3,6 @@
 //! body, and `Connection` when it is not the version's default.
 
 use std::cell::Cell;
-use std::io::Write;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// What the connection says about itself in a response.
@@ -34,23 +33,45 @@ pub struct Fields<'a> {
     pub persist: Persist,
 }
 
-/// Appends the head to `out`.
+/// Appends the head to `out` (numbers written digit by digit: no formatting machinery
+/// on every answer).
 pub fn write_head(out: &mut Vec<u8>, f: &Fields<'_>) {
     out.extend_from_slice(b"HTTP/1.1 ");
-    let _ = write!(out, "{} {}", f.status, reason(f.status));
+    decimal(out, u64::from(f.status));
+    out.push(b' ');
+    out.extend_from_slice(reason(f.status).as_bytes());
     out.extend_from_slice(b"\r\nDate: ");
     out.extend_from_slice(&http_date());
     out.extend_from_slice(b"\r\nContent-Type: ");
     out.extend_from_slice(f.content_type.as_bytes());
-    let _ = write!(out, "\r\nContent-Length: {}\r\nx-amzn-RequestId: ", f.content_length);
+    out.extend_from_slice(b"\r\nContent-Length: ");
+    decimal(out, f.content_length as u64);
+    out.extend_from_slice(b"\r\nx-amzn-RequestId: ");
     out.extend_from_slice(f.request_id);
-    let _ = write!(out, "\r\nx-amz-crc32: {}\r\n", f.crc32);
+    out.extend_from_slice(b"\r\nx-amz-crc32: ");
+    decimal(out, u64::from(f.crc32));
+    out.extend_from_slice(b"\r\n");
     match f.persist {
         Persist::Default => {}
         Persist::Close => out.extend_from_slice(b"Connection: close\r\n"),
         Persist::KeepAlive => out.extend_from_slice(b"Connection: keep-alive\r\n"),
     }
     out.extend_from_slice(b"\r\n");
+}
+
+/// Appends `n` in decimal.
+fn decimal(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[at..]);
 }
 
 /// The interim answer to `Expect: 100-continue`.
@@ -153,6 +174,15 @@ mod tests {
             (4_107_542_400, "Mon, 01 Mar 2100 00:00:00 GMT"),
         ] {
             assert_eq!(String::from_utf8_lossy(&format_date(secs)), text, "{secs}");
+        }
+    }
+
+    #[test]
+    fn decimals() {
+        for n in [0, 7, 10, 99, 100, 4_294_967_295, u64::MAX] {
+            let mut out = b"x".to_vec();
+            decimal(&mut out, n);
+            assert_eq!(out, format!("x{n}").into_bytes());
         }
     }
 
