@@ -183,19 +183,7 @@ impl JsonObject {
     /// A member whose value is an unsigned integer.
     pub(crate) fn uint(&mut self, k: &str, n: u64) {
         self.key(k);
-        // Digits from the right, in a buffer on the stack (no formatting machinery).
-        let mut digits = [0u8; 20];
-        let mut at = digits.len();
-        let mut rest = n;
-        loop {
-            at -= 1;
-            digits[at] = b'0' + (rest % 10) as u8;
-            rest /= 10;
-            if rest == 0 {
-                break;
-            }
-        }
-        self.buf.extend_from_slice(&digits[at..]);
+        json_write::write_u64(&mut self.buf, n);
     }
 
     pub(crate) fn finish(mut self) -> Reply {

@@ -203,6 +203,23 @@ fn chunk_needs_work(chunk: &[u8; 16], non_ascii: bool) -> bool {
     flags != 0
 }
 
+/// Writes `n` in decimal (digits from the right, in a buffer on the stack: no
+/// formatting machinery).
+pub fn write_u64(out: &mut Vec<u8>, n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut rest = n;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[at..]);
+}
+
 /// Appends bytes as a base64 JSON string.
 pub fn write_b64(out: &mut Vec<u8>, b: &[u8]) {
     out.push(b'"');

@@ -3,6 +3,8 @@
 //! body, and `Connection` when it is not the version's default.
 
 use std::cell::Cell;
+
+use stator_types::json_write::write_u64 as decimal;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// What the connection says about itself in a response.
@@ -57,21 +59,6 @@ pub fn write_head(out: &mut Vec<u8>, f: &Fields<'_>) {
         Persist::KeepAlive => out.extend_from_slice(b"Connection: keep-alive\r\n"),
     }
     out.extend_from_slice(b"\r\n");
-}
-
-/// Appends `n` in decimal.
-fn decimal(out: &mut Vec<u8>, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&digits[at..]);
 }
 
 /// The interim answer to `Expect: 100-continue`.
