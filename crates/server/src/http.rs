@@ -177,15 +177,11 @@ impl Request {
 
     /// A header field's value as text (visible ASCII and tabs), as DynamoDB reads it.
     fn text(&self, field: &Option<Range<usize>>) -> Option<&str> {
-        field.clone().and_then(|r| auth::header_text(&self.bytes[r]))
+        self.field(field).and_then(auth::header_text)
     }
 
     fn path(&self) -> &[u8] {
         &self.bytes[self.head.path.clone()]
-    }
-
-    fn json_type(&self) -> &'static str {
-        self.json_type
     }
 }
 
@@ -244,7 +240,7 @@ pub(crate) enum BodyError {
 
 /// Routes a request from its head: the health, stats and clock endpoints, the API.
 pub(crate) fn begin(shared: &Shared, req: &Request) -> Begin {
-    let json_type = req.json_type();
+    let json_type = req.json_type;
     let method = req.head.method;
     if req.path() == CLOCK_PATH.as_bytes() && shared.engine.clock().is_manual() {
         if method != Method::Post {
@@ -276,12 +272,12 @@ pub(crate) fn begin(shared: &Shared, req: &Request) -> Begin {
 pub(crate) fn body_error(req: &Request, target: BodyFor, e: BodyError) -> Reply {
     match (target, e) {
         (BodyFor::Clock, _) => reply(400, br#"{"error":"body too large or unreadable"}"#.to_vec(), "application/json"),
-        (BodyFor::Api, BodyError::TooLarge) => error_reply(&too_large(), req.json_type()),
+        (BodyFor::Api, BodyError::TooLarge) => error_reply(&too_large(), req.json_type),
         (BodyFor::Api, BodyError::TimedOut) => {
-            error_reply(&DynamoError::Serialization("Timed out reading the request body".into()), req.json_type())
+            error_reply(&DynamoError::Serialization("Timed out reading the request body".into()), req.json_type)
         }
         (BodyFor::Api, BodyError::Malformed | BodyError::Closed) => {
-            error_reply(&DynamoError::Serialization("Could not read the request body".into()), req.json_type())
+            error_reply(&DynamoError::Serialization("Could not read the request body".into()), req.json_type)
         }
     }
 }
@@ -306,7 +302,7 @@ pub(crate) async fn finish(shared: &Shared, req: &Request, target: BodyFor, body
 }
 
 async fn api(shared: &Shared, req: &Request, body: Bytes) -> Reply {
-    let json_type = req.json_type();
+    let json_type = req.json_type;
     let region = match auth::scope(req.field(&req.head.authorization)) {
         Ok(s) => s.region.to_string(),
         Err(e) => return error_reply(&e, json_type),

@@ -108,7 +108,8 @@ pub fn parse(buf: &[u8]) -> Result<Option<Head>, HeadError> {
         path,
         http10,
         framing: Framing::None,
-        keep_alive: !http10,
+        // Decided from the Connection fields below.
+        keep_alive: false,
         expect_continue: false,
         content_type: None,
         authorization: None,
