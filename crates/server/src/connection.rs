@@ -67,7 +67,7 @@ pub(crate) async fn serve(stream: TcpStream, shared: Arc<Shared>, stop: watch::R
     let idle = shared.limits.idle_timeout;
     let activity = Arc::new(Activity::default());
     let conn = Conn::new(stream, &activity);
-    watch_idle(requests(conn, &shared), &activity, idle, stop).await;
+    watch_idle(requests(conn, &shared, stop.clone()), &activity, idle, stop).await;
 }
 
 /// Runs a connection until it ends, a whole `idle` period passes without progress, or
@@ -297,7 +297,11 @@ impl Conn {
 }
 
 /// A connection's requests, answered in order until it ends.
-async fn requests(mut conn: Conn, shared: &Shared) -> io::Result<()> {
+///
+/// `stop` is read here too, not only by [`watch_idle`]: a request and the shutdown can
+/// become ready in the same wake-up, and the answer must then say the connection closes.
+async fn requests(mut conn: Conn, shared: &Shared, stop: watch::Receiver<bool>) -> io::Result<()> {
+    let closing = |conn: &Conn| conn.activity.closing.load(Ordering::Relaxed) || *stop.borrow();
     loop {
         let head = match conn.head().await? {
             None => return Ok(()),
@@ -338,7 +342,7 @@ async fn requests(mut conn: Conn, shared: &Shared) -> io::Result<()> {
         };
         // Answered: no longer in flight, and the answer's bytes are its progress.
         drop(serving);
-        if conn.activity.closing.load(Ordering::Relaxed) {
+        if closing(&conn) {
             keep = false;
         }
         let persist = match (keep, req.head.http10) {
@@ -351,7 +355,7 @@ async fn requests(mut conn: Conn, shared: &Shared) -> io::Result<()> {
         conn.activity.writing.store(false, Ordering::Relaxed);
         written?;
         // Shutdown may have begun while the answer was written.
-        if !keep || conn.activity.closing.load(Ordering::Relaxed) {
+        if !keep || closing(&conn) {
             return conn.stream.shutdown().await;
         }
         if conn.buf.capacity() > KEEP_BUFFER {
@@ -452,6 +456,30 @@ mod tests {
         assert!(started.elapsed() >= IDLE);
         assert!(activity.closing.load(Ordering::Relaxed));
         drop(serving);
+    }
+
+    #[tokio::test]
+    async fn a_request_answered_after_the_stop_says_the_connection_closes() {
+        // The stop and a request can become ready in one wake-up, before the idle
+        // watch has seen the stop: the request loop reads the stop itself.
+        let limits = http::Limits { max_connections: 4, max_in_flight: 4, idle_timeout: Duration::from_secs(30) };
+        let shared = Shared::in_memory(limits);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let mut client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+        let (server, _) = listener.accept().await.unwrap();
+        let activity = Arc::new(Activity::default());
+        let (stop, stopped) = watch::channel(false);
+        stop.send(true).unwrap();
+        let serving = tokio::spawn(async move { requests(Conn::new(server, &activity), &shared, stopped).await });
+        client.write_all(b"GET / HTTP/1.1\r\n\r\n").await.unwrap();
+        let mut answer = Vec::new();
+        let ended = tokio::time::timeout(Duration::from_secs(5), client.read_to_end(&mut answer)).await;
+        let answer = String::from_utf8(answer).unwrap();
+        assert!(ended.is_ok(), "the connection stays open after {answer:?}");
+        assert!(answer.starts_with("HTTP/1.1 200 "), "{answer}");
+        assert!(answer.to_ascii_lowercase().contains("\r\nconnection: close\r\n"), "{answer}");
+        serving.await.unwrap().unwrap();
+        drop(stop);
     }
 
     async fn open_for(d: Duration) -> io::Result<()> {

@@ -31,6 +31,26 @@ pub(crate) struct Shared {
     connections: Arc<tokio::sync::Semaphore>,
 }
 
+#[cfg(test)]
+impl Shared {
+    /// A server's state over an empty in-memory store, for tests.
+    pub(crate) fn in_memory(limits: Limits) -> Shared {
+        use stator_storage::{
+            local::{LocalStore, SyncPolicy},
+            mem::MemEngine,
+        };
+        let store = Arc::new(LocalStore::new(MemEngine::new(), SyncPolicy::Never));
+        let engine = Engine::open(store, stator_engine::EngineConfig::default()).expect("an in-memory engine opens");
+        Shared {
+            engine: Arc::new(engine),
+            account: "000000000000".into(),
+            in_flight: Arc::new(tokio::sync::Semaphore::new(limits.max_in_flight)),
+            limits,
+            connections: Arc::new(tokio::sync::Semaphore::new(limits.max_connections)),
+        }
+    }
+}
+
 /// Bounds on what clients can hold.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
