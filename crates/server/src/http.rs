@@ -71,16 +71,23 @@ fn throttled() -> DynamoError {
     DynamoError::Throttling("Rate of requests exceeds the allowed throughput.".into())
 }
 
-/// Serves connections until SIGINT/SIGTERM, then lets in-flight requests finish
-/// (up to 10 s): idle connections close at once, busy ones after their answer.
-pub async fn run(listener: tokio::net::TcpListener, engine: Arc<Engine>, account: String, limits: Limits) {
+/// Serves connections until `shutdown` completes ([`shutdown_signal`]: SIGINT or
+/// SIGTERM), then lets in-flight requests finish (up to 10 s): idle connections close
+/// at once, busy ones after their answer.
+pub async fn run(
+    listener: tokio::net::TcpListener,
+    engine: Arc<Engine>,
+    account: String,
+    limits: Limits,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
     let in_flight = Arc::new(tokio::sync::Semaphore::new(limits.max_in_flight.max(1)));
     let connections = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
     let shared = Arc::new(Shared { engine, account, in_flight, limits, connections: connections.clone() });
     let refusals = Arc::new(tokio::sync::Semaphore::new(MAX_REFUSALS));
     // Every connection holds a receiver: the sender sees them all gone at the end.
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let mut shutdown = std::pin::pin!(shutdown_signal());
+    let mut shutdown = std::pin::pin!(shutdown);
     loop {
         tokio::select! {
             accepted = listener.accept() => {
@@ -128,25 +135,45 @@ pub async fn run(listener: tokio::net::TcpListener, engine: Arc<Engine>, account
     }
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
+/// SIGINT and SIGTERM: listened for from the call on, not from the first poll. A
+/// signal that comes before the listeners exist has its default effect (the process
+/// ends); one that comes after is a graceful stop. Tokio's listeners are lazy where
+/// polled late — a signal between installing the handler and subscribing to it is
+/// then lost and the server ignores it — so this is called before the server prints
+/// its listening line or answers anything.
+pub(crate) fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(t) => t,
-            Err(_) => {
-                let _ = ctrl_c.await;
-                return;
+        use tokio::signal::unix::{signal, Signal, SignalKind};
+        let listen = |kind: SignalKind, name: &str| match signal(kind) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for {name}: it will not stop the server gracefully");
+                None
             }
         };
-        tokio::select! {
-            _ = ctrl_c => {}
-            _ = term.recv() => {}
+        let (interrupt, terminate) =
+            (listen(SignalKind::interrupt(), "SIGINT"), listen(SignalKind::terminate(), "SIGTERM"));
+        async fn received(signal: Option<Signal>) {
+            match signal {
+                Some(mut s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending().await,
+            }
+        }
+        async move {
+            tokio::select! {
+                _ = received(interrupt) => {}
+                _ = received(terminate) => {}
+            }
         }
     }
     #[cfg(not(unix))]
     {
-        let _ = ctrl_c.await;
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
 

@@ -176,10 +176,12 @@ pub fn serve(config: ServerConfig) -> Result<(), String> {
             StorageChoice::Memory => "in memory".to_string(),
             StorageChoice::Disk(d) => format!("data in {}", d.display()),
         };
+        // Before the line: from it on, SIGTERM and SIGINT stop the server gracefully.
+        let shutdown = http::shutdown_signal();
         // Tests and scripts wait for this line (and read the port from it).
         println!("stator listening on http://{local} ({storage})");
         tracing::info!(%local, %storage, "stator listening");
-        http::run(listener, engine, config.account_id.clone(), config.limits).await;
+        http::run(listener, engine, config.account_id.clone(), config.limits, shutdown).await;
         tracing::info!("stator stopped");
         Ok(())
     })

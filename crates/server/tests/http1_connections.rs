@@ -277,6 +277,59 @@ fn shutdown_closes_idle_connections_and_finishes_the_request_in_flight() {
 }
 
 #[test]
+fn sigterm_right_after_the_first_answer_stops_the_server_gracefully() {
+    // A client that connects while the server starts (as readiness probes do) is
+    // answered at once. The signal handlers used to be installed by the accept
+    // loop's first look at them, which could come after that answer: a SIGTERM sent
+    // then either killed the process (the default action) or was lost between the
+    // handler's installation and its listener (the server ignored it) — about one
+    // start in ten. Rounds stop at 30 or 20 s.
+    let started = std::time::Instant::now();
+    for round in 0..30 {
+        if started.elapsed() > Duration::from_secs(20) {
+            break;
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_stator"))
+            .args(["serve", "--in-memory", "--log-level", "warn", "--port", &port.to_string()])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let request = api("ListTables", "{}");
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        let answered = loop {
+            assert!(std::time::Instant::now() < deadline, "round {round}: never answered");
+            let Ok(mut sock) = TcpStream::connect(("127.0.0.1", port)) else {
+                std::thread::sleep(Duration::from_micros(200));
+                continue;
+            };
+            sock.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            let mut got = [0u8; 12];
+            if sock.write_all(&request).is_ok() && sock.read_exact(&mut got).is_ok() {
+                break got;
+            }
+        };
+        assert_eq!(&answered, b"HTTP/1.1 200", "round {round}");
+        // Signalled at once (not through a `kill` process, which takes a millisecond).
+        let pid = rustix::process::Pid::from_raw(child.id() as i32).unwrap();
+        rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("round {round}: SIGTERM ignored");
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        assert!(status.success(), "round {round}: {status}");
+    }
+}
+
+#[test]
 fn a_client_that_stops_reading_is_closed_after_an_idle_period() {
     let srv = Server::start_with(&["--idle-timeout-secs", "1"]);
     let mut c = Client::connect(&srv);
