@@ -9,10 +9,15 @@ use parking_lot::{Mutex, MutexGuard};
 
 const STRIPES: usize = 4096;
 
+/// Shards of the in-transaction marks: a mark is set and cleared once per item of a
+/// transaction and read once per item write, each under its shard's lock for a hash
+/// lookup, so few shards suffice (and the table stays small: it is built at start).
+const MARK_SHARDS: usize = 64;
+
 /// The lock table.
 pub struct ItemLocks {
     stripes: Vec<Mutex<()>>,
-    /// The item keys transactions in progress hold, sharded like the stripes: DynamoDB
+    /// The item keys transactions in progress hold, in [`MARK_SHARDS`] shards: DynamoDB
     /// fails (rather than queues) a write that meets a transaction in progress. Exact
     /// keys, so that items merely sharing a stripe never conflict.
     in_transaction: Vec<Mutex<HashSet<Vec<u8>>>>,
@@ -29,7 +34,7 @@ impl ItemLocks {
     pub fn new() -> Self {
         ItemLocks {
             stripes: (0..STRIPES).map(|_| Mutex::new(())).collect(),
-            in_transaction: (0..STRIPES).map(|_| Mutex::new(HashSet::new())).collect(),
+            in_transaction: (0..MARK_SHARDS).map(|_| Mutex::new(HashSet::new())).collect(),
         }
     }
 
@@ -43,6 +48,11 @@ impl ItemLocks {
         (h % STRIPES as u64) as usize
     }
 
+    /// The in-transaction marks of the shard of `key`.
+    fn marks(&self, key: &[u8]) -> MutexGuard<'_, HashSet<Vec<u8>>> {
+        self.in_transaction[Self::stripe(key) % MARK_SHARDS].lock()
+    }
+
     /// Locks the stripe of a storage key.
     pub fn lock(&self, key: &[u8]) -> MutexGuard<'_, ()> {
         self.stripes[Self::stripe(key)].lock()
@@ -50,7 +60,7 @@ impl ItemLocks {
 
     /// Whether a transaction in progress holds the stripe of `key`.
     pub fn in_transaction(&self, key: &[u8]) -> bool {
-        self.in_transaction[Self::stripe(key)].lock().contains(key)
+        self.marks(key).contains(key)
     }
 
     /// Locks the stripes of a transaction's items in ascending stripe order, each once
@@ -69,7 +79,7 @@ impl ItemLocks {
         let guards: Vec<MutexGuard<'_, ()>> = stripes.iter().map(|&i| self.stripes[i].lock()).collect();
         let keys: Vec<Vec<u8>> = keys.iter().map(|k| k.to_vec()).collect();
         for k in &keys {
-            self.in_transaction[Self::stripe(k)].lock().insert(k.clone());
+            self.marks(k).insert(k.clone());
         }
         Ok(TransactionGuard { locks: self, keys, _guards: guards })
     }
@@ -85,7 +95,7 @@ pub struct TransactionGuard<'a> {
 impl Drop for TransactionGuard<'_> {
     fn drop(&mut self) {
         for k in &self.keys {
-            self.locks.in_transaction[ItemLocks::stripe(k)].lock().remove(k);
+            self.locks.marks(k).remove(k);
         }
     }
 }
