@@ -58,7 +58,8 @@ impl ItemLocks {
         self.stripes[Self::stripe(key)].lock()
     }
 
-    /// Whether a transaction in progress holds the stripe of `key`.
+    /// Whether a transaction in progress holds `key` (the item itself, not merely its
+    /// stripe).
     pub fn in_transaction(&self, key: &[u8]) -> bool {
         self.marks(key).contains(key)
     }
