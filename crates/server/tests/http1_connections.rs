@@ -276,16 +276,6 @@ fn shutdown_closes_idle_connections_and_finishes_the_request_in_flight() {
     assert!(stopping.join().unwrap().success());
 }
 
-/// A server process, killed if a test ends before it has stopped.
-struct KillOnDrop(std::process::Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[test]
 fn sigterm_right_after_the_first_answer_stops_the_server_gracefully() {
     // A client that connects while the server starts (as readiness probes do) is
@@ -300,13 +290,13 @@ fn sigterm_right_after_the_first_answer_stops_the_server_gracefully() {
             break;
         }
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let mut child = KillOnDrop(
-            std::process::Command::new(env!("CARGO_BIN_EXE_stator"))
-                .args(["serve", "--in-memory", "--log-level", "warn", "--port", &port.to_string()])
-                .stdout(std::process::Stdio::null())
-                .spawn()
-                .unwrap(),
-        );
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_stator"))
+            .args(["serve", "--in-memory", "--log-level", "warn", "--port", &port.to_string()])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // Killed if the round fails before it stops.
+        let mut srv = Server::adopt(child, port, None);
         let request = api("ListTables", "{}");
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
         let answered = loop {
@@ -322,17 +312,8 @@ fn sigterm_right_after_the_first_answer_stops_the_server_gracefully() {
             }
         };
         assert_eq!(&answered, b"HTTP/1.1 200", "round {round}");
-        // Signalled at once (not through a `kill` process, which takes a millisecond).
-        let pid = rustix::process::Pid::from_raw(child.0.id() as i32).unwrap();
-        rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
-        let deadline = std::time::Instant::now() + Duration::from_secs(10);
-        let status = loop {
-            if let Some(status) = child.0.try_wait().unwrap() {
-                break status;
-            }
-            assert!(std::time::Instant::now() < deadline, "round {round}: SIGTERM ignored");
-            std::thread::sleep(Duration::from_millis(5));
-        };
+        let status = srv.terminate_within(Duration::from_secs(10));
+        let status = status.unwrap_or_else(|| panic!("round {round}: SIGTERM ignored"));
         assert!(status.success(), "round {round}: {status}");
     }
 }

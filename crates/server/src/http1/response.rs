@@ -3,9 +3,9 @@
 //! body, and `Connection` when it is not the version's default.
 
 use std::cell::Cell;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use stator_types::json_write::write_u64 as decimal;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 /// What the connection says about itself in a response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

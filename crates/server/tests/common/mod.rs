@@ -48,7 +48,7 @@ impl Server {
         Self::spawn(&args, Some(dir.to_path_buf()))
     }
 
-    /// Takes over a running `stator` child whose listening line was read.
+    /// Takes over a running `stator` child listening (or about to) on `port`.
     pub fn adopt(child: Child, port: u16, data_dir: Option<PathBuf>) -> Server {
         Server { child, port, data_dir }
     }
@@ -153,6 +153,23 @@ impl Server {
         let pid = self.child.id().to_string();
         let _ = Command::new("kill").args(["-TERM", &pid]).status();
         self.child.wait().expect("wait")
+    }
+
+    /// Sends SIGTERM at once (a signal, not a `kill` process) and waits for the exit,
+    /// at most `limit`: `None` if the server is still running then.
+    pub fn terminate_within(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let pid = rustix::process::Pid::from_raw(self.child.id() as i32).expect("a child's pid");
+        rustix::process::kill_process(pid, rustix::process::Signal::TERM).expect("signal the server");
+        let deadline = std::time::Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return Some(status);
+            }
+            if std::time::Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
     }
 
     /// One raw HTTP/1.1 exchange: returns (status, headers lower-cased, body).
